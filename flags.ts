@@ -1,0 +1,222 @@
+/**
+ * flags.ts -- the command-line flags shared by every program of the workshop.
+ *
+ * Each program names the flags it takes and their defaults; this module turns
+ * `Deno.args` into those values, prints `--help`, and rejects bad input with
+ * one French line and exit code 2. It is built on `node:util` `parseArgs`,
+ * which ships with Deno.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { EXIT } from "./errors.ts";
+import { print, printError } from "./terminal.ts";
+
+/** Every flag a program may take, with the type of its value. */
+export interface Flags {
+  /** `--host`: the address to listen on (servers) or to reach (clients). */
+  host: string;
+  /** `--port`: a TCP or UDP port. */
+  port: number;
+  /** `--message`: the text a one-shot client sends. */
+  message: string;
+  /** `--buffer-size`: how many bytes one `receive` keeps. */
+  bufferSize: number;
+  /** `--keep-open` / `-k`: keep accepting clients, as `nc -k` does. */
+  keepOpen: boolean;
+  /** `--timeout`: seconds to wait before giving up. */
+  timeout: number;
+}
+
+/** What a program says about itself and which flags it takes. */
+export interface FlagSpec<K extends keyof Flags> {
+  /** Path of the script from the project folder, e.g. `tcp_server.ts`. */
+  program: string;
+  /** One French sentence: what the program does. */
+  purpose: string;
+  /** Servers accept port 0 ("any free port"); clients need 1-65535. */
+  role: "server" | "client";
+  /** The flags this program takes, each with its default value. */
+  defaults: Pick<Flags, K>;
+  /** Help text for a flag, where the shared wording does not fit. */
+  help?: Partial<Record<keyof Flags, string>>;
+  /** Extra lines for the usage text (French). */
+  notes?: string[];
+  /** The command to try the program from a second terminal. */
+  example: string;
+}
+
+/** The outcome of {@link parseFlags}: values, or text to print and an exit code. */
+export type FlagResult<K extends keyof Flags> =
+  | { ok: true; flags: Pick<Flags, K>; given: Set<K> }
+  | { ok: false; code: number; text: string };
+
+/** How each flag is spelled, and what kind of value it takes. */
+const FLAG_INFO: Record<keyof Flags, { name: string; short?: string; value?: string }> = {
+  host: { name: "host", value: "ADRESSE" },
+  port: { name: "port", value: "PORT" },
+  message: { name: "message", value: "TEXTE" },
+  bufferSize: { name: "buffer-size", value: "OCTETS" },
+  keepOpen: { name: "keep-open", short: "k" },
+  timeout: { name: "timeout", value: "SECONDES" },
+};
+
+/** Largest buffer a UDP `receive` can need: a datagram carries at most 65,507 bytes. */
+const MAX_BUFFER_SIZE = 65536;
+/** Longest timeout accepted, in seconds (one hour). */
+const MAX_TIMEOUT = 3600;
+
+/** Parses `args` against `spec`. Pure: prints nothing and never exits. */
+export function parseFlags<K extends keyof Flags>(
+  args: string[],
+  spec: FlagSpec<K>,
+): FlagResult<K> {
+  const keys = Object.keys(spec.defaults) as K[];
+  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
+    help: { type: "boolean", short: "h" },
+  };
+  for (const key of keys) {
+    const info = FLAG_INFO[key];
+    options[info.name] = { type: info.value ? "string" : "boolean" };
+    if (info.short) options[info.name].short = info.short;
+  }
+  // strict: false hands back every token, so each mistake gets its own French line.
+  const { tokens } = parseArgs({
+    args,
+    options,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  const fail = (what: string) => ({
+    ok: false as const,
+    code: EXIT.USAGE,
+    text: `Erreur: ${what} (voir ${spec.program} --help)`,
+  });
+
+  const flags = { ...spec.defaults } as Pick<Flags, K>;
+  const given = new Set<K>();
+  for (const token of tokens) {
+    if (token.kind === "positional") {
+      return fail(`argument inattendu « ${token.value} » : ce programme ne prend que des options`);
+    }
+    if (token.kind !== "option") continue; // "--" alone: nothing follows it that we accept
+    if (token.name === "help") {
+      return { ok: false, code: EXIT.OK, text: usage(spec) };
+    }
+    const key = keys.find((k) => FLAG_INFO[k].name === token.name);
+    if (key === undefined) return fail(`option inconnue ${token.rawName}`);
+    given.add(key);
+    const info = FLAG_INFO[key];
+    if (!info.value) {
+      if (token.value !== undefined) {
+        return fail(`l'option ${token.rawName} ne prend pas de valeur`);
+      }
+      (flags as Flags)[key as "keepOpen"] = true;
+      continue;
+    }
+    // `--port --host x` would take "--host" as the port: refuse a value that looks like
+    // an option unless it was glued on with "=" (`--message=-x` is fine).
+    const value = token.value;
+    if (value === undefined || (!token.inlineValue && value.startsWith("-") && value !== "-")) {
+      return fail(`l'option --${info.name} attend une valeur ${info.value}`);
+    }
+    const checked = checkValue(key, value, spec.role);
+    if (typeof checked === "string") return fail(checked);
+    (flags as Record<string, unknown>)[key] = checked.value;
+  }
+  return { ok: true, flags, given };
+}
+
+/** Checks one flag's value: the value itself, or a French explanation of what is wrong. */
+function checkValue(
+  key: keyof Flags,
+  value: string,
+  role: "server" | "client",
+): { value: string | number } | string {
+  switch (key) {
+    case "port": {
+      const low = role === "server" ? 0 : 1;
+      const port = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
+      if (!(port >= low && port <= 65535)) {
+        return `port invalide « ${value} » : attendu un entier de ${low} à 65535` +
+          (role === "server" ? " (0 = un port libre au choix du système)" : "");
+      }
+      return { value: port };
+    }
+    case "bufferSize": {
+      const size = /^\d{1,6}$/.test(value) ? Number(value) : NaN;
+      if (!(size >= 1 && size <= MAX_BUFFER_SIZE)) {
+        return `taille de tampon invalide « ${value} » : attendu un entier de 1 à ${MAX_BUFFER_SIZE} octets`;
+      }
+      return { value: size };
+    }
+    case "timeout": {
+      const seconds = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
+      if (!(seconds > 0 && seconds <= MAX_TIMEOUT)) {
+        return `délai invalide « ${value} » : attendu un nombre de secondes entre 0 (exclu) et ${MAX_TIMEOUT}`;
+      }
+      return { value: seconds };
+    }
+    case "host":
+      if (value.trim() === "") return `adresse vide pour --host : attendu une adresse IP ou un nom`;
+      return { value: value.trim() };
+    default:
+      return { value };
+  }
+}
+
+/** The `--help` text, in French. */
+export function usage<K extends keyof Flags>(spec: FlagSpec<K>): string {
+  const server = spec.role === "server";
+  const defaults = spec.defaults as Partial<Flags>;
+  const shared: Record<keyof Flags, string> = {
+    host: server
+      ? `adresse où écouter (défaut : ${defaults.host} ; 0.0.0.0 = toutes les interfaces IPv4, :: = IPv6 et IPv4)`
+      : `adresse du serveur (défaut : ${defaults.host})`,
+    port: server
+      ? `port où écouter (défaut : ${defaults.port} ; 0 = un port libre, affiché au démarrage)`
+      : `port du serveur (défaut : ${defaults.port})`,
+    message: `texte à envoyer (défaut : ${JSON.stringify(defaults.message)})`,
+    bufferSize:
+      `octets gardés par datagramme, de 1 à ${MAX_BUFFER_SIZE} ; au-delà le datagramme est coupé (défaut : ${defaults.bufferSize})`,
+    keepOpen: "rester ouvert et servir plusieurs clients à la fois (défaut : un seul client)",
+    timeout: `secondes d'attente d'une réponse (défaut : ${defaults.timeout})`,
+  };
+  const rows: [string, string][] = [];
+  for (const key of Object.keys(spec.defaults) as K[]) {
+    const info = FLAG_INFO[key];
+    const left = (info.short ? `-${info.short}, ` : "") + `--${info.name}` +
+      (info.value ? ` ${info.value}` : "");
+    rows.push([left, spec.help?.[key] ?? shared[key]]);
+  }
+  rows.push(["-h, --help", "afficher cette aide"]);
+  const width = Math.max(...rows.map(([left]) => left.length)) + 2;
+  return [
+    `${spec.program} -- ${spec.purpose}`,
+    "",
+    `Usage : deno run --allow-net ${spec.program} [options]`,
+    "",
+    "Options :",
+    ...rows.map(([left, right]) => `  ${left.padEnd(width)}${right}`),
+    ...(spec.notes?.length ? ["", ...spec.notes] : []),
+    "",
+    `Exemple, depuis un autre terminal : ${spec.example}`,
+    "",
+  ].join("\n");
+}
+
+/**
+ * Reads `Deno.args` for `spec`: the flags' values, and which flags the user
+ * gave. On `--help` it prints the usage and exits 0; on a bad flag it prints
+ * one French line on stderr and exits 2.
+ */
+export function readFlags<K extends keyof Flags>(
+  spec: FlagSpec<K>,
+): Pick<Flags, K> & { given: Set<K> } {
+  const result = parseFlags(Deno.args, spec);
+  if (result.ok) return { ...result.flags, given: result.given };
+  if (result.code === EXIT.OK) print(result.text);
+  else printError(result.text);
+  Deno.exit(result.code);
+}
