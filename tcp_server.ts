@@ -25,7 +25,6 @@ exitOnErrors({ program: "tcp_server.ts", ...flags });
 
 // 2. Open the listening socket: socket() + bind() + listen() in one call.
 const listener = Deno.listen({ hostname: flags.host, port: flags.port });
-console.log(`Serveur TCP en attente de connexion sur le port ${listener.addr.port}...`);
 
 // Ctrl+C or SIGTERM: close every socket we hold, then leave.
 const clients = new Set<Deno.Conn>();
@@ -35,6 +34,8 @@ onStop(() => {
   console.log("Fin du programme");
   Deno.exit(0);
 });
+// Only now say that we are ready: a Ctrl+C from here on is handled.
+console.log(`Serveur TCP en attente de connexion sur le port ${listener.addr.port}...`);
 
 // 3. Accept clients. Each `accept` returns a new socket for one conversation;
 // the listener itself never carries data.

@@ -25,7 +25,6 @@ requireUnstableNet("udp_server.ts");
 
 // 2. Open the socket: socket(AF_INET, SOCK_DGRAM) + bind() in one call.
 const socket = Deno.listenDatagram({ transport: "udp", hostname: flags.host, port: flags.port });
-console.log(`Attente de messages UDP sur le port ${(socket.addr as Deno.NetAddr).port}...`);
 
 // Ctrl+C or SIGTERM: close the socket, then leave.
 onStop(() => {
@@ -33,6 +32,8 @@ onStop(() => {
   console.log("Fin du programme");
   Deno.exit(0);
 });
+// Only now say that we are ready: a Ctrl+C from here on is handled.
+console.log(`Attente de messages UDP sur le port ${(socket.addr as Deno.NetAddr).port}...`);
 
 // One buffer, allocated once and reused for every datagram: a fresh buffer per
 // datagram is slow enough to lose most of a burst. It has one byte more than

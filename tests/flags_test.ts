@@ -1,0 +1,179 @@
+import assert from "node:assert/strict";
+import { type FlagSpec, parseFlags } from "../flags.ts";
+import { runProgram } from "./helpers.ts";
+
+const server: FlagSpec<"host" | "port" | "keepOpen"> = {
+  program: "tcp_server.ts",
+  purpose: "serveur de test.",
+  role: "server",
+  defaults: { host: "0.0.0.0", port: 8888, keepOpen: false },
+  example: "nc 127.0.0.1 8888",
+};
+const client: FlagSpec<"host" | "port" | "message" | "timeout"> = {
+  program: "tcp_client.ts",
+  purpose: "client de test.",
+  role: "client",
+  defaults: { host: "127.0.0.1", port: 8888, message: "abcdefg!\n", timeout: 2 },
+  example: "nc -l 8888",
+};
+const udp: FlagSpec<"port" | "bufferSize"> = {
+  ...server,
+  program: "udp_server.ts",
+  defaults: { port: 8888, bufferSize: 1024 },
+};
+
+/** The error text of a rejected command line (and checks it is exit code 2). */
+function rejected<K extends "host" | "port" | "message" | "timeout" | "keepOpen" | "bufferSize">(
+  args: string[],
+  spec: FlagSpec<K>,
+): string {
+  const result = parseFlags(args, spec);
+  assert.equal(result.ok, false, `accepted ${args.join(" ")}`);
+  if (result.ok) throw new Error("unreachable");
+  assert.equal(result.code, 2);
+  assert.doesNotMatch(result.text, /\n/, "one line only");
+  assert.match(result.text, new RegExp(`\\(voir ${spec.program} --help\\)$`));
+  return result.text;
+}
+
+Deno.test("parseFlags() gives the workshop's defaults when no flag is given", () => {
+  const result = parseFlags([], server);
+  assert.ok(result.ok);
+  assert.deepEqual(result.flags, { host: "0.0.0.0", port: 8888, keepOpen: false });
+  assert.equal(result.given.size, 0);
+});
+
+Deno.test("parseFlags() reads --host, --port, -k and --keep-open, and says which were given", () => {
+  for (const k of ["-k", "--keep-open"]) {
+    const result = parseFlags(["--host", "::1", "--port=5000", k], server);
+    assert.ok(result.ok);
+    assert.deepEqual(result.flags, { host: "::1", port: 5000, keepOpen: true });
+    assert.deepEqual([...result.given].sort(), ["host", "keepOpen", "port"]);
+  }
+});
+
+Deno.test("parseFlags() rejects port 70000", () => {
+  assert.match(rejected(["--port", "70000"], server), /port invalide « 70000 » .* de 0 à 65535/);
+});
+
+Deno.test("parseFlags() rejects ports that are not whole numbers", () => {
+  for (const port of ["abc", "80.5", "1e3", "0x50", " 80", "-1", ""]) {
+    assert.match(rejected([`--port=${port}`], server), /port invalide|attend une valeur/);
+  }
+});
+
+Deno.test("parseFlags() lets servers take port 0 but not clients", () => {
+  const result = parseFlags(["--port", "0"], server);
+  assert.ok(result.ok);
+  assert.equal(result.flags.port, 0);
+  assert.match(
+    rejected(["--port", "0"], client),
+    /port invalide « 0 » : attendu un entier de 1 à 65535/,
+  );
+});
+
+Deno.test("parseFlags() rejects an unknown flag, naming it", () => {
+  assert.match(rejected(["--bogus"], server), /^Erreur: option inconnue --bogus/);
+  assert.match(rejected(["-x"], server), /^Erreur: option inconnue -x/);
+  assert.match(rejected(["--message", "hi"], server), /option inconnue --message/);
+});
+
+Deno.test("parseFlags() rejects a flag with its value missing", () => {
+  assert.match(rejected(["--port"], server), /l'option --port attend une valeur PORT/);
+  assert.match(rejected(["--port", "--host", "x"], server), /--port attend une valeur/);
+  assert.match(rejected(["--message"], client), /--message attend une valeur TEXTE/);
+});
+
+Deno.test("parseFlags() takes a value that starts with a dash only after =", () => {
+  const result = parseFlags(["--message=-x"], client);
+  assert.ok(result.ok);
+  assert.equal(result.flags.message, "-x");
+});
+
+Deno.test("parseFlags() rejects a value given to a switch", () => {
+  assert.match(rejected(["--keep-open=yes"], server), /--keep-open ne prend pas de valeur/);
+});
+
+Deno.test("parseFlags() rejects unexpected positionals", () => {
+  assert.match(rejected(["8888"], server), /argument inattendu « 8888 »/);
+  assert.match(rejected(["--", "x"], server), /argument inattendu « x »/);
+});
+
+Deno.test("parseFlags() rejects a bad --buffer-size", () => {
+  for (const size of ["0", "70000", "-5", "big", "1.5"]) {
+    assert.match(
+      rejected([`--buffer-size=${size}`], udp),
+      /taille de tampon invalide .* de 1 à 65536 octets|attend une valeur/,
+    );
+  }
+  const result = parseFlags(["--buffer-size", "65536"], udp);
+  assert.ok(result.ok);
+  assert.equal(result.flags.bufferSize, 65536);
+});
+
+Deno.test("parseFlags() rejects a bad --timeout and takes decimals", () => {
+  for (const t of ["0", "-1", "abc", "4000"]) {
+    assert.match(rejected([`--timeout=${t}`], client), /délai invalide|attend une valeur/);
+  }
+  const result = parseFlags(["--timeout", "0.5"], client);
+  assert.ok(result.ok);
+  assert.equal(result.flags.timeout, 0.5);
+});
+
+Deno.test("parseFlags() rejects an empty --host", () => {
+  assert.match(rejected(["--host="], server), /adresse vide pour --host/);
+});
+
+Deno.test("parseFlags() answers --help with the usage: purpose, every flag, defaults, example", () => {
+  for (const help of ["--help", "-h"]) {
+    const result = parseFlags([help], server);
+    assert.equal(result.ok, false);
+    if (result.ok) return;
+    assert.equal(result.code, 0);
+    assert.match(result.text, /^tcp_server\.ts -- serveur de test\./);
+    assert.match(result.text, /Usage : deno run --allow-net tcp_server\.ts \[options\]/);
+    assert.match(result.text, /--host ADRESSE +adresse où écouter \(défaut : 0\.0\.0\.0/);
+    assert.match(result.text, /--port PORT +port où écouter \(défaut : 8888/);
+    assert.match(result.text, /-k, --keep-open +rester ouvert/);
+    assert.match(result.text, /-h, --help +afficher cette aide/);
+    assert.match(result.text, /Exemple, depuis un autre terminal : nc 127\.0\.0\.1 8888\n$/);
+  }
+});
+
+const PROGRAMS = ["tcp_server.ts", "tcp_client.ts", "udp_server.ts", "udp_client.ts"];
+
+Deno.test("every program prints its usage on --help and exits 0", async () => {
+  for (const file of PROGRAMS) {
+    const { code, stdout, stderr } = await runProgram(file, ["--help"]);
+    assert.equal(code, 0, file);
+    assert.equal(stderr, "");
+    assert.match(stdout, new RegExp(`^${file.replace(".", "\\.")} -- `));
+    assert.match(stdout, /--port PORT/);
+    assert.match(stdout, /Exemple, depuis un autre terminal : nc /);
+  }
+});
+
+Deno.test("every program answers a bad flag with one French line and exit code 2", async () => {
+  const cases: [string[], RegExp][] = [
+    [["--port", "70000"], /^Erreur: port invalide « 70000 »/],
+    [["--nope"], /^Erreur: option inconnue --nope/],
+    [["--port"], /^Erreur: l'option --port attend une valeur PORT/],
+    [["extra"], /^Erreur: argument inattendu « extra »/],
+  ];
+  for (const file of PROGRAMS) {
+    for (const [args, expected] of cases) {
+      const { code, stdout, stderr } = await runProgram(file, args);
+      assert.equal(code, 2, `${file} ${args.join(" ")}`);
+      assert.equal(stdout, "");
+      assert.match(stderr, expected);
+      assert.match(stderr, new RegExp(`\\(voir ${file.replace(".", "\\.")} --help\\)\n$`));
+      assert.equal(stderr.split("\n").length, 2, "exactly one line");
+    }
+  }
+});
+
+Deno.test("udp_server.ts answers a bad --buffer-size with exit code 2", async () => {
+  const { code, stderr } = await runProgram("udp_server.ts", ["--buffer-size", "0"]);
+  assert.equal(code, 2);
+  assert.match(stderr, /^Erreur: taille de tampon invalide « 0 » : attendu un entier de 1 à 65536/);
+});

@@ -1,0 +1,224 @@
+/**
+ * helpers.ts -- starting the programs and real tools (nc, socat, python3) as
+ * processes, and waiting for what they print. No test sleeps: each waits for a
+ * line of output, with a generous guard so that a broken program fails the
+ * test instead of hanging it.
+ *
+ * @module
+ */
+
+/** The project folder: every program is run from here, as the README says. */
+export const ROOT = new URL("..", import.meta.url).pathname;
+/** In CI every tool must be there: a missing one fails its tests instead of skipping them. */
+export const IN_CI = Deno.env.get("CI") === "true";
+/** How long a test waits for an expected line before it fails (a guard, not a timing). */
+const GUARD_MS = 20_000;
+
+const toolCache = new Map<string, boolean>();
+
+/** Whether `tool` is on the PATH. */
+export function hasTool(tool: string): boolean {
+  if (!toolCache.has(tool)) {
+    const { success } = new Deno.Command("sh", { args: ["-c", `command -v ${tool}`] })
+      .outputSync();
+    toolCache.set(tool, success);
+  }
+  return toolCache.get(tool)!;
+}
+
+/**
+ * Registers a test that needs external tools. Where one is missing it shows as
+ * ignored, with the reason in its name; in CI it runs anyway, and fails.
+ */
+export function testWith(tools: string[], name: string, fn: () => Promise<void>): void {
+  const missing = tools.filter((tool) => !hasTool(tool));
+  const ignore = missing.length > 0 && !IN_CI;
+  Deno.test({
+    name: ignore ? `${name} (ignored: ${missing.join(", ")} not installed)` : name,
+    ignore,
+    fn,
+  });
+}
+
+/** A running process whose output is collected as it comes. */
+export class Running {
+  readonly child: Deno.ChildProcess;
+  stdout = "";
+  stderr = "";
+  #readers: Promise<void>[];
+  #waiters = new Set<() => void>();
+  #status: Promise<Deno.CommandStatus>;
+  #stdinWriter: WritableStreamDefaultWriter<Uint8Array> | null = null;
+  #exited = false;
+
+  constructor(command: string, args: string[], options: { stdin?: "piped" | "null" } = {}) {
+    this.child = new Deno.Command(command, {
+      args,
+      cwd: ROOT,
+      stdin: options.stdin ?? "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1", PYTHONIOENCODING: "utf-8" },
+    }).spawn();
+    if (options.stdin === "piped") this.#stdinWriter = this.child.stdin.getWriter();
+    this.#readers = [
+      this.#collect(this.child.stdout, (text) => this.stdout += text),
+      this.#collect(this.child.stderr, (text) => this.stderr += text),
+    ];
+    this.#status = this.child.status.then((status) => {
+      this.#exited = true;
+      this.#wake();
+      return status;
+    });
+  }
+
+  async #collect(stream: ReadableStream<Uint8Array>, add: (text: string) => void) {
+    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+      add(text);
+      this.#wake();
+    }
+  }
+
+  #wake() {
+    for (const waiter of this.#waiters) waiter();
+  }
+
+  /**
+   * Waits until stdout (or stderr) matches `pattern`, and returns the match.
+   * Fails with everything printed so far if the process exits first or the
+   * guard runs out.
+   */
+  waitFor(pattern: RegExp | string, stream: "stdout" | "stderr" = "stdout") {
+    const regex = typeof pattern === "string"
+      ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+      : pattern;
+    return new Promise<RegExpMatchArray>((resolve, reject) => {
+      const check = () => {
+        const match = this[stream].match(regex);
+        if (match) return done(() => resolve(match));
+        if (this.#exited) {
+          return done(() => reject(new Error(`exited before ${regex}\n${this.transcript()}`)));
+        }
+      };
+      const guard = setTimeout(
+        () =>
+          done(() => reject(new Error(`no ${regex} after ${GUARD_MS} ms\n${this.transcript()}`))),
+        GUARD_MS,
+      );
+      const done = (settle: () => void) => {
+        clearTimeout(guard);
+        this.#waiters.delete(check);
+        settle();
+      };
+      this.#waiters.add(check);
+      check();
+    });
+  }
+
+  /** Everything printed so far, for failure messages. */
+  transcript(): string {
+    return `--- stdout ---\n${this.stdout}--- stderr ---\n${this.stderr}`;
+  }
+
+  /** Writes to the process's stdin (started with `stdin: "piped"`). */
+  async write(data: string | Uint8Array): Promise<void> {
+    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+    await this.#stdinWriter!.write(bytes);
+  }
+
+  /** Closes the process's stdin: end of input, like Ctrl+D. */
+  async closeStdin(): Promise<void> {
+    const writer = this.#stdinWriter;
+    this.#stdinWriter = null;
+    await writer?.close();
+  }
+
+  /** Sends a signal, if the process is still running. */
+  kill(signal: Deno.Signal = "SIGTERM"): void {
+    if (!this.#exited) this.child.kill(signal);
+  }
+
+  /** Waits for the process to exit and for all its output. */
+  async finished(): Promise<
+    { code: number; signal: Deno.Signal | null; stdout: string; stderr: string }
+  > {
+    await this.closeStdin().catch(() => {});
+    const status = await this.#status;
+    await Promise.all(this.#readers);
+    return { code: status.code, signal: status.signal, stdout: this.stdout, stderr: this.stderr };
+  }
+
+  /** `await using`: kills the process if a test left it running, and reaps it. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.kill("SIGKILL");
+    await this.finished();
+  }
+}
+
+/** Starts one of our programs exactly as the README says: `deno run --allow-net FILE`. */
+export function program(
+  file: string,
+  args: string[] = [],
+  options: { stdin?: "piped" | "null"; denoFlags?: string[] } = {},
+): Running {
+  const denoFlags = options.denoFlags ?? ["--allow-net"];
+  return new Running("deno", ["run", ...denoFlags, file, ...args], options);
+}
+
+/** Runs one of our programs to the end. */
+export function runProgram(
+  file: string,
+  args: string[] = [],
+  options: { stdin?: "piped" | "null"; denoFlags?: string[] } = {},
+) {
+  return program(file, args, options).finished();
+}
+
+/** Starts a server on port 0 and returns it with the port it printed. */
+export async function startServer(
+  file: string,
+  args: string[] = [],
+): Promise<{ server: Running; port: number }> {
+  const server = program(file, ["--port", "0", ...args]);
+  const [, port] = await server.waitFor(/ port (\d+)\.\.\./);
+  return { server, port: Number(port) };
+}
+
+/** A port that was free a moment ago, for tools that cannot print theirs. */
+export function freePort(transport: "tcp" | "udp" = "tcp"): number {
+  if (transport === "udp") {
+    const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+    const { port } = socket.addr as Deno.NetAddr;
+    socket.close();
+    return port;
+  }
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr;
+  listener.close();
+  return port;
+}
+
+/** Writes every byte to a connection (a short write is not an error). */
+export async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
+  for (let written = 0; written < data.length;) {
+    written += await conn.write(data.subarray(written));
+  }
+}
+
+/** A seeded random generator (Marsaglia's xorshift32), so a failing case can be replayed. */
+export function seededRandom(seed: number): () => number {
+  let x = seed | 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+}
+
+/** The lines of a text, without the empty string after a final "\n". */
+export function linesOf(text: string): string[] {
+  const lines = text.split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  return lines;
+}

@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { freePort, Running, runProgram, testWith } from "./helpers.ts";
+
+testWith(["nc"], "udp_client.ts sends the workshop's datagram, which nc -ul receives", async () => {
+  const port = freePort("udp");
+  await using nc = new Running("nc", ["-v", "-u", "-l", "127.0.0.1", String(port)]);
+  await nc.waitFor("Bound on", "stderr");
+  const { code, stdout, stderr } = await runProgram("udp_client.ts", ["--port", String(port)]);
+  assert.equal(code, 0);
+  assert.equal(stderr, "");
+  assert.equal(stdout, `Message envoyé à 127.0.0.1:${port} (8 octets)\n`);
+  await nc.waitFor("Salut !\n");
+  assert.equal(nc.stdout, "Salut !\n");
+});
+
+testWith(
+  ["socat"],
+  "udp_client.ts sends --message, which socat receives as one datagram",
+  async () => {
+    const port = freePort("udp");
+    await using socat = new Running("socat", [
+      "-d",
+      "-d",
+      `UDP-RECV:${port},bind=127.0.0.1`,
+      "STDOUT",
+    ]);
+    await socat.waitFor("starting data transfer loop", "stderr");
+    const { code } = await runProgram("udp_client.ts", [
+      "--port",
+      String(port),
+      "--message",
+      "héhé",
+    ]);
+    assert.equal(code, 0);
+    await socat.waitFor("héhé");
+    assert.equal(socat.stdout, "héhé");
+  },
+);
+
+Deno.test("udp_client.ts succeeds even when no one listens: UDP cannot know", async () => {
+  const port = freePort("udp");
+  const { code, stdout, stderr } = await runProgram("udp_client.ts", ["--port", String(port)]);
+  assert.equal(code, 0);
+  assert.equal(stderr, "");
+  assert.match(stdout, /^Message envoyé à 127\.0\.0\.1:\d+ \(8 octets\)\n$/);
+});
+
+Deno.test("udp_client.ts sends to IPv6 ::1", async () => {
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "::1", port: 0 });
+  const { port } = socket.addr as Deno.NetAddr;
+  const { code, stdout } = await runProgram("udp_client.ts", [
+    "--host",
+    "::1",
+    "--port",
+    String(port),
+  ]);
+  assert.equal(code, 0);
+  assert.equal(stdout, `Message envoyé à [::1]:${port} (8 octets)\n`);
+  const [data] = await socket.receive();
+  assert.equal(new TextDecoder().decode(data), "Salut !\n");
+  socket.close();
+});
+
+Deno.test("udp_client.ts with a host that does not resolve: one French line, exit 1", async () => {
+  const { code, stdout, stderr } = await runProgram("udp_client.ts", [
+    "--host",
+    "nulle-part.invalid",
+  ]);
+  assert.equal(code, 1);
+  assert.equal(stdout, "");
+  assert.equal(stderr, "Erreur: hôte introuvable « nulle-part.invalid » (vérifiez --host)\n");
+});
+
+Deno.test("udp_client.ts without --unstable-net names the flag: exit 3", async () => {
+  const { code, stderr } = await runProgram("udp_client.ts", [], {
+    denoFlags: ["--no-config", "--allow-net"],
+  });
+  assert.equal(code, 3);
+  assert.match(stderr, /^Erreur: les sockets UDP de Deno demandent --unstable-net\./);
+});
+
+Deno.test("udp_client.ts without --allow-net names the flag instead of prompting: exit 3", async () => {
+  const { code, stderr } = await runProgram("udp_client.ts", [], { denoFlags: ["--no-prompt"] });
+  assert.equal(code, 3);
+  assert.equal(
+    stderr,
+    "Erreur: accès réseau non autorisé. Lancez : deno run --allow-net udp_client.ts\n",
+  );
+});
