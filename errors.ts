@@ -66,7 +66,15 @@ export function explain(err: unknown, ctx: ErrorContext): { line: string; code: 
   if (err instanceof Deno.errors.NetworkUnreachable) {
     return network(`réseau injoignable pour ${where}`);
   }
-  if (err instanceof Error && /lookup address information/.test(err.message)) {
+  // getaddrinfo (node:dns) refuses a name lookup without the net permission.
+  const code = (err as { code?: string }).code;
+  if (code === "EPERM" && /getaddrinfo/.test(String(err))) {
+    return explain(new Deno.errors.NotCapable(), ctx);
+  }
+  if (
+    err instanceof Error &&
+    (/lookup address information/.test(err.message) || code === "ENOTFOUND" || code === "EAI_AGAIN")
+  ) {
     return network(`hôte introuvable « ${ctx.host} » (vérifiez --host)`);
   }
   const lost = connectionLost(err);

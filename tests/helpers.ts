@@ -222,3 +222,87 @@ export function linesOf(text: string): string[] {
   if (lines.at(-1) === "") lines.pop();
   return lines;
 }
+
+let tmuxCount = 0;
+
+/**
+ * A program running on a real terminal: a tmux session of its own (its own
+ * server socket), driven with send-keys and read with capture-pane.
+ */
+export class Terminal {
+  readonly #socket = `socket-kit-${Deno.pid}-${tmuxCount++}`;
+
+  private constructor() {}
+
+  /** Starts `command` (run by tmux's shell, from the project folder) on a 100x30 terminal. */
+  static async start(command: string): Promise<Terminal> {
+    const terminal = new Terminal();
+    // remain-on-exit keeps the screen and the exit status once the program ends.
+    await terminal.#tmux(
+      "-f",
+      "/dev/null",
+      "start-server",
+      ";",
+      "set-option",
+      "-g",
+      "remain-on-exit",
+      "on",
+      ";",
+      "new-session",
+      "-d",
+      "-s",
+      "kit",
+      "-x",
+      "100",
+      "-y",
+      "30",
+      "-c",
+      ROOT,
+      // The shell prints the exit status when the program ends: tmux itself may
+      // notice a dead pane late, the shell's line cannot be missed.
+      `NO_COLOR=1 ${command}; echo "[exit status $?]"`,
+    );
+    return terminal;
+  }
+
+  async #tmux(...args: string[]): Promise<string> {
+    const { success, stdout, stderr } = await new Deno.Command("tmux", {
+      args: ["-L", this.#socket, ...args],
+    }).output();
+    if (!success) throw new Error(`tmux ${args.join(" ")}: ${new TextDecoder().decode(stderr)}`);
+    return new TextDecoder().decode(stdout);
+  }
+
+  /** What the terminal shows, scrollback included, without trailing blank lines. */
+  async screen(): Promise<string> {
+    const text = await this.#tmux("capture-pane", "-p", "-S", "-", "-t", "kit");
+    return text.replace(/\s+$/, "");
+  }
+
+  /** Types keys: text, or tmux key names such as "Enter" and "C-d". */
+  async keys(...keys: string[]): Promise<void> {
+    await this.#tmux("send-keys", "-t", "kit", ...keys);
+  }
+
+  /** Polls the screen until it matches `pattern`; fails with the screen after the guard. */
+  async waitFor(pattern: RegExp): Promise<string> {
+    const deadline = Date.now() + GUARD_MS;
+    while (true) {
+      const screen = await this.screen();
+      if (pattern.test(screen)) return screen;
+      if (Date.now() > deadline) throw new Error(`no ${pattern} on the terminal:\n${screen}`);
+      await new Promise((resolve) => setTimeout(resolve, 25)); // poll interval, not a wait for readiness
+    }
+  }
+
+  /** Waits for the program to end and returns its exit status. */
+  async exitStatus(): Promise<number> {
+    const screen = await this.waitFor(/^\[exit status (\d+)\]$/m);
+    return Number(screen.match(/^\[exit status (\d+)\]$/m)![1]);
+  }
+
+  /** Ends the tmux server, and the program with it. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.#tmux("kill-server").catch(() => {});
+  }
+}

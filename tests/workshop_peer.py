@@ -8,11 +8,11 @@ check that they do.
 
     workshop_peer.py tcp-client HOST PORT [--replies] MSG...
         one send() per MSG, no newline; with --replies, one recv(1024) after
-        each, printed as "Serveur: <reply>". Prints "envoyé: MSG" after each
+        each but "quit", printed as "Serveur: <reply>". Prints "envoyé: MSG" after each
         send, then waits for its stdin to close before closing the socket.
     workshop_peer.py tcp-server PORT [--replies]
         serves one client: each recv(1024) is printed as "Reçu : <msg>"; with
-        --replies, answered in one send() with no newline. Prints "port N"
+        --replies, answered in one send() with no newline; "quit" ends it. Prints "port N"
         once listening (PORT 0 picks a free port).
     workshop_peer.py udp-client HOST PORT MSG...
         one sendto() per MSG, no newline, then one recvfrom(1024) (2 s
@@ -36,7 +36,7 @@ def tcp_client(host, port, replies, messages):
     for msg in messages:
         sock.send(msg.encode())
         say("envoyé:", msg)
-        if replies:
+        if replies and msg != "quit":
             say("Serveur:", sock.recv(1024).decode(errors="replace"))
     sys.stdin.read()  # the test closes our stdin once it has seen what it waits for
     sock.close()
@@ -55,6 +55,8 @@ def tcp_server(port, replies):
         if not data:
             break
         msg = data.decode(errors="replace").strip()
+        if msg == "quit":
+            break
         say("Reçu :", msg)
         if replies:
             conn.send((REPLY + msg).encode())

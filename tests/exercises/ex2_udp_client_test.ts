@@ -1,0 +1,158 @@
+import assert from "node:assert/strict";
+import {
+  freePort,
+  program,
+  Running,
+  runProgram,
+  startServer,
+  Terminal,
+  testWith,
+} from "../helpers.ts";
+
+const CLIENT = "exercises/ex2_udp_client.ts";
+const REPLY = "Bonjour client, j'ai bien reçu ton message : ";
+const encoder = new TextEncoder();
+
+Deno.test("ex2_udp_client.ts with piped stdin prints both replies, then Fin du client UDP", async () => {
+  const { server, port } = await startServer("exercises/ex2_udp_server.ts");
+  await using _ = server;
+  await using client = program(CLIENT, ["--port", String(port)], { stdin: "piped" });
+  await client.write("a\nb\nquit\n");
+  const { code, stdout, stderr } = await client.finished();
+  assert.equal(code, 0);
+  assert.equal(stderr, "");
+  assert.equal(stdout, `Serveur: ${REPLY}a\nServeur: ${REPLY}b\nFin du client UDP\n`);
+});
+
+Deno.test("ex2_udp_client.ts with no server says so after --timeout, then exits cleanly on quit", async () => {
+  const port = freePort("udp");
+  await using client = program(CLIENT, ["--port", String(port), "--timeout", "0.5"], {
+    stdin: "piped",
+  });
+  await client.write("personne ?\n");
+  await client.waitFor("Pas de réponse");
+  await client.write("quit\n");
+  const { code, stdout } = await client.finished();
+  assert.equal(code, 0);
+  assert.equal(
+    stdout,
+    "Pas de réponse du serveur après 0,5 s (UDP ne garantit pas la livraison)\nFin du client UDP\n",
+  );
+});
+
+Deno.test("ex2_udp_client.ts treats the end of input as quit", async () => {
+  const { server, port } = await startServer("exercises/ex2_udp_server.ts");
+  await using _ = server;
+  await using client = program(CLIENT, ["--port", String(port)], { stdin: "piped" });
+  await client.write("seul\n");
+  await client.closeStdin();
+  const { code, stdout } = await client.finished();
+  assert.equal(code, 0);
+  assert.equal(stdout, `Serveur: ${REPLY}seul\nFin du client UDP\n`);
+  await server.waitFor(/\] Reçu : quit\n/); // "quit" was sent
+});
+
+Deno.test("ex2_udp_client.ts ignores a datagram from a stranger's port", async () => {
+  const server = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const stranger = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const port = (server.addr as Deno.NetAddr).port;
+  await using client = program(CLIENT, ["--port", String(port)], { stdin: "piped" });
+  await client.write("a\n");
+  const [request, from] = await server.receive();
+  assert.equal(new TextDecoder().decode(request), "a\n");
+  // The stranger answers first: the client must not take it for the server's reply.
+  await stranger.send(encoder.encode("intrus\n"), from);
+  await server.send(encoder.encode("vraie réponse\n"), from);
+  await client.waitFor("Serveur: vraie réponse\n");
+  await client.write("quit\n");
+  const { code, stdout } = await client.finished();
+  server.close();
+  stranger.close();
+  assert.equal(code, 0);
+  assert.equal(stdout, "Serveur: vraie réponse\nFin du client UDP\n");
+});
+
+testWith(["nc"], "ex2_udp_client.ts talks to nc -u -l typing the replies", async () => {
+  const port = freePort("udp");
+  await using nc = new Running("nc", ["-v", "-u", "-l", "127.0.0.1", String(port)], {
+    stdin: "piped",
+  });
+  await nc.waitFor("Bound on", "stderr");
+  await using client = program(CLIENT, ["--port", String(port)], { stdin: "piped" });
+  await client.write("bonjour nc\n");
+  await nc.waitFor("bonjour nc\n");
+  await nc.write("salut client\n");
+  await client.waitFor("Serveur: salut client\n");
+  await client.write("quit\n");
+  const { code, stdout } = await client.finished();
+  assert.equal(code, 0);
+  assert.equal(stdout, "Serveur: salut client\nFin du client UDP\n");
+  await nc.waitFor("quit\n");
+  nc.kill();
+});
+
+testWith(["socat"], "ex2_udp_client.ts talks to a scripted socat UDP server", async () => {
+  const port = freePort("udp");
+  await using socat = new Running("socat", [
+    "-d",
+    "-d",
+    `UDP-RECVFROM:${port},bind=127.0.0.1,fork`,
+    `SYSTEM:read -r l; echo "écho: $l"`,
+  ]);
+  await socat.waitFor("receiving on", "stderr");
+  await using client = program(CLIENT, ["--port", String(port)], { stdin: "piped" });
+  await client.write("un\ndeux\nquit\n");
+  const { code, stdout } = await client.finished();
+  assert.equal(code, 0);
+  assert.equal(stdout, "Serveur: écho: un\nServeur: écho: deux\nFin du client UDP\n");
+});
+
+testWith(
+  ["python3"],
+  "ex2_udp_client.ts talks to a workshop-style server that replies with no newline",
+  async () => {
+    await using peer = new Running("python3", ["tests/workshop_peer.py", "udp-server", "0"]);
+    const [, port] = await peer.waitFor(/port (\d+)/);
+    await using client = program(CLIENT, ["--port", port], { stdin: "piped" });
+    await client.write("a\nquit\n");
+    const { code, stdout } = await client.finished();
+    assert.equal(code, 0);
+    assert.equal(stdout, `Serveur: ${REPLY}a\nFin du client UDP\n`);
+    await peer.waitFor("Reçu : a\n");
+  },
+);
+
+Deno.test("ex2_udp_client.ts with a host that does not resolve: one French line, exit 1", async () => {
+  const { code, stderr } = await runProgram(CLIENT, ["--host", "nulle-part.invalid"]);
+  assert.equal(code, 1);
+  assert.equal(stderr, "Erreur: hôte introuvable « nulle-part.invalid » (vérifiez --host)\n");
+});
+
+Deno.test("ex2_udp_client.ts without --allow-net names the flag instead of prompting: exit 3", async () => {
+  const { code, stderr } = await runProgram(CLIENT, [], { denoFlags: [] });
+  assert.equal(code, 3);
+  assert.equal(
+    stderr,
+    "Erreur: accès réseau non autorisé. Lancez : deno run --allow-net exercises/ex2_udp_client.ts\n",
+  );
+});
+
+testWith(
+  ["tmux"],
+  "ex2_udp_client.ts on a terminal shows >>>, answers a typed line, ends on quit and Ctrl+D",
+  async () => {
+    const { server, port } = await startServer("exercises/ex2_udp_server.ts");
+    await using _ = server;
+    for (const ending of [["quit", "Enter"], ["C-d"]]) {
+      await using terminal = await Terminal.start(`deno run --allow-net ${CLIENT} --port ${port}`);
+      await terminal.waitFor(/^>>>$/m); // tmux drops the trailing space
+      await terminal.keys("bonjour terminal", "Enter");
+      await terminal.waitFor(
+        /Serveur: Bonjour client, j'ai bien reçu ton message : bonjour terminal\n>>>$/,
+      );
+      await terminal.keys(...ending);
+      assert.equal(await terminal.exitStatus(), 0);
+      assert.match(await terminal.screen(), /^>>>( quit)?\nFin du client UDP$/m);
+    }
+  },
+);
