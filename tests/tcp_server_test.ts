@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import {
+  assertReadyOnDefaultPort,
   linesOf,
-  program,
   Running,
   runProgram,
   seededRandom,
@@ -10,20 +10,12 @@ import {
   writeAll,
 } from "./helpers.ts";
 
-const READY = /^Serveur TCP en attente de connexion sur le port (\d+)\.\.\.$/m;
-
 Deno.test("tcp_server.ts prints the workshop's ready line for port 8888 by default", async () => {
-  // Port 8888 may be taken on a developer's machine; then the error line is the answer.
-  await using server = program("tcp_server.ts");
-  const ready = await Promise.race([
-    server.waitFor(READY).then(() => "ready"),
-    server.finished().then(() => "exited"),
-  ]);
-  if (ready === "ready") {
-    assert.match(server.stdout, /^Serveur TCP en attente de connexion sur le port 8888\.\.\.\n/);
-  } else {
-    assert.match(server.stderr, /^Erreur: le port 8888 est déjà utilisé/);
-  }
+  await assertReadyOnDefaultPort(
+    "tcp_server.ts",
+    "Serveur TCP en attente de connexion sur le port 8888...",
+    8888,
+  );
 });
 
 testWith(

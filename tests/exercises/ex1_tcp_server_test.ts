@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { LineReader } from "../../lines.ts";
 import {
+  assertReadyOnDefaultPort,
   linesOf,
   program,
   Running,
@@ -15,14 +16,11 @@ const REPLY = "Bonjour client, j'ai bien reçu ton message : ";
 const encoder = new TextEncoder();
 
 Deno.test("ex1_tcp_server.ts prints the workshop's ready line for port 5000 by default", async () => {
-  await using server = program(SERVER);
-  const ready = await Promise.race([
-    server.waitFor(/\.\.\.\n/).then(() => "ready"),
-    server.finished().then(() => "exited"),
-  ]);
-  if (ready === "ready") {
-    assert.equal(server.stdout, "Serveur TCP en attente de connexion sur le port 5000...\n");
-  } else assert.match(server.stderr, /^Erreur: le port 5000 est déjà utilisé/);
+  await assertReadyOnDefaultPort(
+    SERVER,
+    "Serveur TCP en attente de connexion sur le port 5000...",
+    5000,
+  );
 });
 
 Deno.test("ex1_tcp_server.ts talks to its own client", async () => {

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { program, Running, runProgram, startServer, testWith } from "../helpers.ts";
+import {
+  assertReadyOnDefaultPort,
+  program,
+  Running,
+  runProgram,
+  startServer,
+  testWith,
+} from "../helpers.ts";
 
 const SERVER = "exercises/ex2_udp_server.ts";
 const REPLY = "Bonjour client, j'ai bien reçu ton message : ";
@@ -21,14 +28,11 @@ function udpSocket() {
 }
 
 Deno.test("ex2_udp_server.ts prints the workshop's ready line for port 5000 by default", async () => {
-  await using server = program(SERVER);
-  const ready = await Promise.race([
-    server.waitFor(/\.\.\.\n/).then(() => "ready"),
-    server.finished().then(() => "exited"),
-  ]);
-  if (ready === "ready") {
-    assert.equal(server.stdout, "Serveur UDP en écoute de messages sur le port 5000...\n");
-  } else assert.match(server.stderr, /^Erreur: le port 5000 est déjà utilisé/);
+  await assertReadyOnDefaultPort(
+    SERVER,
+    "Serveur UDP en écoute de messages sur le port 5000...",
+    5000,
+  );
 });
 
 Deno.test("ex2_udp_server.ts talks to its own client", async () => {
