@@ -66,6 +66,14 @@ const MAX_BUFFER_SIZE = 65536;
 /** Longest timeout accepted, in seconds (one hour). */
 const MAX_TIMEOUT = 3600;
 
+/**
+ * How the user starts this program: the script's path, or, in a binary made
+ * by `deno compile` (see scripts/compile.ts), the binary's own name.
+ */
+export function invocation<K extends keyof Flags>(spec: FlagSpec<K>): string {
+  return Deno.build.standalone ? Deno.execPath().replace(/^.*[\\/]/, "") : spec.program;
+}
+
 /** Parses `args` against `spec`. Pure: prints nothing and never exits. */
 export function parseFlags<K extends keyof Flags>(
   args: string[],
@@ -91,7 +99,7 @@ export function parseFlags<K extends keyof Flags>(
   const fail = (what: string) => ({
     ok: false as const,
     code: EXIT.USAGE,
-    text: `Erreur: ${what} (voir ${spec.program} --help)`,
+    text: `Erreur: ${what} (voir ${invocation(spec)} --help)`,
   });
 
   const flags = { ...spec.defaults } as Pick<Flags, K>;
@@ -195,7 +203,9 @@ export function usage<K extends keyof Flags>(spec: FlagSpec<K>): string {
   return [
     `${spec.program} -- ${spec.purpose}`,
     "",
-    `Usage : deno run --allow-net ${spec.program} [options]`,
+    Deno.build.standalone
+      ? `Usage : ${invocation(spec)} [options]`
+      : `Usage : deno run --allow-net ${spec.program} [options]`,
     "",
     "Options :",
     ...rows.map(([left, right]) => `  ${left.padEnd(width)}${right}`),
