@@ -135,6 +135,60 @@ const noRealRuntime = await whyNoRealRuntime();
 /** How to start one side of a scenario: as a script with deno run, or as a binary. */
 type Side = "script" | "binary";
 
+/** Starts a program as a script or as its binary. */
+const start = (dir: string, side: Side, file: string, args: string[], stdin?: "piped") =>
+  side === "script"
+    ? new Running("deno", ["run", "--allow-net", file, ...args], { stdin })
+    : new Running(`${dir}/${binaryName(file)}`, args, { stdin });
+/** Ports change from run to run: take them out of a transcript. */
+const portless = (text: string) => text.replace(/\b\d{4,5}\b/g, "PORT");
+
+/**
+ * A server and a client talking; returns everything both printed. TCP
+ * servers stop by themselves after their one client; UDP servers are
+ * stopped with Ctrl+C once `last` was printed.
+ */
+async function conversation(dir: string, server: Side, client: Side, pair: Pair) {
+  const { serverFile, clientFile, input, last } = pair;
+  await using s = start(dir, server, serverFile, ["--port", "0"]);
+  const [, port] = await s.waitFor(/ port (\d+)\.\.\./);
+  await using c = start(dir, client, clientFile, ["--port", port], "piped");
+  await c.write(input);
+  await c.closeStdin();
+  const clientResult = await c.finished();
+  if (last) {
+    await s.waitFor(last);
+    s.kill("SIGINT");
+  }
+  const serverResult = await s.finished();
+  return portless(
+    `${clientResult.code}\n${clientResult.stdout}${clientResult.stderr}` +
+      `${serverResult.code}\n${serverResult.stdout}${serverResult.stderr}`,
+  );
+}
+
+type Pair = { serverFile: string; clientFile: string; input: string; last?: RegExp };
+const pairs: Pair[] = [
+  { serverFile: "tcp_server.ts", clientFile: "tcp_client.ts", input: "a\nb\n" },
+  {
+    serverFile: "udp_server.ts",
+    clientFile: "udp_client.ts",
+    input: "",
+    last: /Message reçu: Salut !\n/,
+  },
+  {
+    serverFile: "exercises/ex1_tcp_server.ts",
+    clientFile: "exercises/ex1_tcp_client.ts",
+    input: "a\nb\nquit\n",
+  },
+  {
+    serverFile: "exercises/ex2_udp_server.ts",
+    clientFile: "exercises/ex2_udp_client.ts",
+    input: "a\nb\nquit\n",
+    last: /Reçu : quit\n/,
+  },
+];
+
 Deno.test({
   name: "each compiled binary behaves like deno run of its script: same flags, output, exit codes" +
     (noRealRuntime ? ` (ignored: ${noRealRuntime})` : ""),
@@ -145,70 +199,17 @@ Deno.test({
       const built = await compileTask(["--output-dir", dir], {});
       assert.equal(built.code, 0, built.stderr);
 
-      /** Starts a program as a script or as its binary. */
-      const start = (side: Side, file: string, args: string[], stdin?: "piped") =>
-        side === "script"
-          ? new Running("deno", ["run", "--allow-net", file, ...args], { stdin })
-          : new Running(`${dir}/${binaryName(file)}`, args, { stdin });
-      /** Ports change from run to run: take them out of a transcript. */
-      const portless = (text: string) => text.replace(/\b\d{4,5}\b/g, "PORT");
-
-      /**
-       * A server and a client talking; returns everything both printed. TCP
-       * servers stop by themselves after their one client; UDP servers are
-       * stopped with Ctrl+C once `last` was printed.
-       */
-      async function conversation(server: Side, client: Side, pair: Pair) {
-        const { serverFile, clientFile, input, last } = pair;
-        await using s = start(server, serverFile, ["--port", "0"]);
-        const [, port] = await s.waitFor(/ port (\d+)\.\.\./);
-        await using c = start(client, clientFile, ["--port", port], "piped");
-        await c.write(input);
-        await c.closeStdin();
-        const clientResult = await c.finished();
-        if (last) {
-          await s.waitFor(last);
-          s.kill("SIGINT");
-        }
-        const serverResult = await s.finished();
-        return portless(
-          `${clientResult.code}\n${clientResult.stdout}${clientResult.stderr}` +
-            `${serverResult.code}\n${serverResult.stdout}${serverResult.stderr}`,
-        );
-      }
-
-      type Pair = { serverFile: string; clientFile: string; input: string; last?: RegExp };
-      const pairs: Pair[] = [
-        { serverFile: "tcp_server.ts", clientFile: "tcp_client.ts", input: "a\nb\n" },
-        {
-          serverFile: "udp_server.ts",
-          clientFile: "udp_client.ts",
-          input: "",
-          last: /Message reçu: Salut !\n/,
-        },
-        {
-          serverFile: "exercises/ex1_tcp_server.ts",
-          clientFile: "exercises/ex1_tcp_client.ts",
-          input: "a\nb\nquit\n",
-        },
-        {
-          serverFile: "exercises/ex2_udp_server.ts",
-          clientFile: "exercises/ex2_udp_client.ts",
-          input: "a\nb\nquit\n",
-          last: /Reçu : quit\n/,
-        },
-      ];
       for (const pair of pairs) {
-        const expected = await conversation("script", "script", pair);
-        assert.equal(await conversation("binary", "script", pair), expected);
-        assert.equal(await conversation("script", "binary", pair), expected);
+        const expected = await conversation(dir, "script", "script", pair);
+        assert.equal(await conversation(dir, "binary", "script", pair), expected);
+        assert.equal(await conversation(dir, "script", "binary", pair), expected);
       }
 
       // Same usage (but for the Usage line, which names the binary) and same errors.
       for (const { file } of PROGRAMS) {
         for (const args of [["--help"], ["--port", "70000"], ["--nope"]]) {
-          const script = await start("script", file, args).finished();
-          const binary = await start("binary", file, args).finished();
+          const script = await start(dir, "script", file, args).finished();
+          const binary = await start(dir, "binary", file, args).finished();
           const name = binaryName(file);
           assert.equal(binary.code, script.code, `${name} ${args.join(" ")}`);
           assert.equal(
