@@ -32,6 +32,8 @@ export interface ErrorContext {
   port: number;
   /** The line for "connection refused", when the workshop has its own wording. */
   refused?: string;
+  /** Seconds a client waits for its connection (`--timeout`). */
+  timeout?: number;
 }
 
 /** Turns an error into one French line and an exit code. */
@@ -59,6 +61,13 @@ export function explain(err: unknown, ctx: ErrorContext): { line: string; code: 
   }
   if (err instanceof Deno.errors.PermissionDenied) {
     return network(`accès refusé à ${where} (les ports sous 1024 sont réservés à root)`);
+  }
+  if (err instanceof DOMException && err.name === "TimeoutError") {
+    // Our own --timeout ran out: no answer at all, not even a refusal.
+    const seconds = ctx.timeout?.toLocaleString("fr-FR") ?? "?";
+    return network(
+      `pas de réponse de ${where} après ${seconds} s (un pare-feu bloque-t-il le port ?)`,
+    );
   }
   if (err instanceof Deno.errors.TimedOut) {
     return network(`pas de réponse de ${where} (délai dépassé)`);

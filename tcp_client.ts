@@ -19,7 +19,8 @@ const flags = readFlags({
   program: "tcp_client.ts",
   purpose: "client TCP de l'atelier : se connecte, envoie un message, se déconnecte.",
   role: "client",
-  defaults: { host: "127.0.0.1", port: 8888, message: "abcdefg!\n" },
+  defaults: { host: "127.0.0.1", port: 8888, message: "abcdefg!\n", timeout: 5 },
+  help: { timeout: "secondes pour établir la connexion avant d'abandonner (défaut : 5)" },
   notes: [
     "Sans --message, un stdin redirigé (tube ou fichier) est envoyé tel quel, comme avec nc ;",
     "s'il est vide, le message par défaut est envoyé.",
@@ -29,8 +30,14 @@ const flags = readFlags({
 exitOnErrors({ program: "tcp_client.ts", ...flags, refused: "Erreur: Serveur indisponible" });
 
 // 2. Connect: socket() + connect(). The three-way handshake happens here, so a
-// closed port fails now ("connection refused"), before any byte is sent.
-const conn = await Deno.connect({ hostname: flags.host, port: flags.port });
+// closed port fails now ("connection refused"), before any byte is sent. If a
+// firewall silently drops our packets, nothing answers at all: the system
+// would retry for minutes, so we give up after --timeout seconds.
+const conn = await Deno.connect({
+  hostname: flags.host,
+  port: flags.port,
+  signal: AbortSignal.timeout(flags.timeout * 1000),
+});
 
 // 3. Send every byte. `conn.write` may take only part of the buffer (when the
 // socket's send buffer is full) and returns how many bytes it took: loop until

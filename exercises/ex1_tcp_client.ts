@@ -19,7 +19,8 @@ const flags = readFlags({
   program: "exercises/ex1_tcp_client.ts",
   purpose: "exercice 1, client TCP : envoie chaque ligne tapée et affiche la réponse.",
   role: "client",
-  defaults: { host: "127.0.0.1", port: 5000 },
+  defaults: { host: "127.0.0.1", port: 5000, timeout: 5 },
+  help: { timeout: "secondes pour établir la connexion avant d'abandonner (défaut : 5)" },
   notes: ["Tapez quit (ou Ctrl+D) pour finir. Un stdin redirigé est lu ligne par ligne."],
   example: "deno run --allow-net exercises/ex1_tcp_server.ts   (à lancer avant ce client)",
 });
@@ -29,8 +30,13 @@ exitOnErrors({
   refused: "Erreur: serveur indisponible",
 });
 
-// 2. Connect to the server.
-const conn = await Deno.connect({ hostname: flags.host, port: flags.port });
+// 2. Connect to the server, but do not wait forever if nothing answers (a
+// firewall that drops packets): give up after --timeout seconds.
+const conn = await Deno.connect({
+  hostname: flags.host,
+  port: flags.port,
+  signal: AbortSignal.timeout(flags.timeout * 1000),
+});
 
 // Our lines come from stdin, the replies from the socket: both are byte
 // streams, read as lines. `prompt()` would return null when stdin is a pipe,

@@ -1,0 +1,186 @@
+/**
+ * netns.ts -- a small network of two hosts for tests: network namespaces
+ * "server" (10.231.0.1/24) and "client" (10.231.0.2/24) joined by a veth pair.
+ *
+ * The addresses exist only inside the two namespaces, so no packet of these
+ * tests ever leaves the machine. The veth pair is created inside the
+ * namespaces, never in the host's own; deleting the namespaces deletes it.
+ * Names carry the test process's pid: two runs cannot collide, and a run
+ * that was killed is cleaned up by the next one.
+ *
+ * @module
+ */
+import { hasTool, IN_CI, Running } from "./helpers.ts";
+
+/** The server's and the client's addresses. */
+export const SERVER_IP = "10.231.0.1";
+export const CLIENT_IP = "10.231.0.2";
+/** Every namespace of ours starts with this. */
+const PREFIX = "socketkit-";
+
+let count = 0;
+const alive = new Set<TwoHosts>();
+
+/** Runs `ip` (or another command) and fails with its stderr. */
+async function run(command: string, args: string[], stdin?: string): Promise<string> {
+  const child = new Deno.Command(command, {
+    args,
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(stdin));
+    await writer.close();
+  }
+  const { success, stdout, stderr } = await child.output();
+  const decoder = new TextDecoder();
+  if (!success) throw new Error(`${command} ${args.join(" ")}: ${decoder.decode(stderr)}`);
+  return decoder.decode(stdout);
+}
+
+/** Our namespaces that exist now. */
+export async function ourNamespaces(): Promise<string[]> {
+  const list = await run("ip", ["netns", "list"]);
+  return list.split("\n").map((line) => line.split(" ")[0]).filter((n) => n.startsWith(PREFIX));
+}
+
+/** Deletes the namespaces left by test runs that were killed (their pid is gone). */
+async function removeStale(): Promise<void> {
+  for (const name of await ourNamespaces()) {
+    const pid = Number(name.slice(PREFIX.length).split("-")[0]);
+    let running = false;
+    try {
+      running = pid !== Deno.pid && Deno.statSync(`/proc/${pid}`).isDirectory;
+    } catch { /* no such process */ }
+    if (!running && pid !== Deno.pid) await run("ip", ["netns", "delete", name]).catch(() => {});
+  }
+}
+
+/** Why these tests cannot run here, or null if they can. */
+export function whyNoNetns(): string | null {
+  const missing = ["ip", "nft"].filter((tool) => !hasTool(tool));
+  if (missing.length > 0) return `${missing.join(", ")} not installed`;
+  if (Deno.uid() !== 0) return "needs root for ip netns";
+  return null;
+}
+
+/**
+ * Registers a test that needs the two hosts. Where it cannot run (not root,
+ * no `ip` or `nft`), it shows as ignored with the reason; in CI it runs anyway
+ * and fails, since CI must run it.
+ */
+export function testTwoHosts(name: string, fn: (hosts: TwoHosts) => Promise<void>): void {
+  const why = whyNoNetns();
+  const ignore = why !== null && !IN_CI;
+  Deno.test({
+    name: ignore ? `${name} (ignored: ${why})` : name,
+    ignore,
+    fn: async () => {
+      const hosts = await TwoHosts.create();
+      try {
+        await fn(hosts);
+      } finally {
+        await hosts.remove();
+      }
+      // Nothing may be left behind: no namespace, so no link either.
+      const left = (await ourNamespaces()).filter((n) => n === hosts.server || n === hosts.client);
+      if (left.length > 0) throw new Error(`namespaces left behind: ${left.join(", ")}`);
+    },
+  });
+}
+
+/** Two hosts joined by a cable; `remove()` deletes them. */
+export class TwoHosts {
+  readonly server: string;
+  readonly client: string;
+  #processes: Running[] = [];
+
+  private constructor(id: string) {
+    this.server = `${PREFIX}${id}-server`;
+    this.client = `${PREFIX}${id}-client`;
+  }
+
+  /** Builds the two namespaces, the veth pair between them, and their addresses. */
+  static async create(): Promise<TwoHosts> {
+    await removeStale();
+    const hosts = new TwoHosts(`${Deno.pid}-${count++}`);
+    alive.add(hosts);
+    try {
+      await run("ip", ["netns", "add", hosts.server]);
+      await run("ip", ["netns", "add", hosts.client]);
+      // One end in each namespace, from the start: nothing touches the host's own links.
+      await run("ip", [
+        "-n",
+        hosts.server,
+        "link",
+        "add",
+        "veth0",
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "veth0",
+        "netns",
+        hosts.client,
+      ]);
+      for (const [ns, ip] of [[hosts.server, SERVER_IP], [hosts.client, CLIENT_IP]]) {
+        await run("ip", ["-n", ns, "addr", "add", `${ip}/24`, "dev", "veth0"]);
+        await run("ip", ["-n", ns, "link", "set", "veth0", "up"]);
+        await run("ip", ["-n", ns, "link", "set", "lo", "up"]);
+      }
+      return hosts;
+    } catch (err) {
+      await hosts.remove();
+      throw err;
+    }
+  }
+
+  /** The namespace of a host. */
+  ns(host: "server" | "client"): string {
+    return host === "server" ? this.server : this.client;
+  }
+
+  /** Starts a command on one host. */
+  start(host: "server" | "client", command: string, args: string[], stdin?: "piped"): Running {
+    const process = new Running("ip", ["netns", "exec", this.ns(host), command, ...args], {
+      stdin,
+    });
+    this.#processes.push(process);
+    return process;
+  }
+
+  /** Starts one of our programs on one host, as `deno run --allow-net FILE`. */
+  program(host: "server" | "client", file: string, args: string[] = [], stdin?: "piped"): Running {
+    return this.start(host, "deno", ["run", "--allow-net", file, ...args], stdin);
+  }
+
+  /** Loads nftables rules into a host's firewall (`nft -f -`). */
+  async firewall(host: "server" | "client", rules: string): Promise<void> {
+    await run("ip", ["netns", "exec", this.ns(host), "nft", "-f", "-"], rules);
+  }
+
+  /** Ends what still runs on the hosts, then deletes both namespaces (and so the veth pair). */
+  async remove(): Promise<void> {
+    alive.delete(this);
+    for (const process of this.#processes) await process[Symbol.asyncDispose]();
+    for (const ns of [this.server, this.client]) {
+      await run("ip", ["netns", "delete", ns]).catch(() => {});
+    }
+  }
+}
+
+// Interrupted (Ctrl+C, SIGTERM)? Remove what exists before leaving.
+if (whyNoNetns() === null) {
+  const cleanUp = () => {
+    for (const hosts of alive) {
+      for (const ns of [hosts.server, hosts.client]) {
+        new Deno.Command("ip", { args: ["netns", "delete", ns] }).outputSync();
+      }
+    }
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", cleanUp);
+  Deno.addSignalListener("SIGTERM", cleanUp);
+}
