@@ -40,6 +40,9 @@ export interface ErrorContext {
 export function explain(err: unknown, ctx: ErrorContext): { line: string; code: number } {
   const where = ctx.host.includes(":") ? `[${ctx.host}]:${ctx.port}` : `${ctx.host}:${ctx.port}`;
   const network = (line: string) => ({ line: `Erreur: ${line}`, code: EXIT.NETWORK });
+  if (err instanceof Deno.errors.NotCapable && !/net access/.test(err.message) && err.message) {
+    return { line: `Erreur: permission manquante : ${err.message}`, code: EXIT.SETUP };
+  }
   if (err instanceof Deno.errors.NotCapable) {
     return {
       line: `Erreur: accès réseau non autorisé. Lancez : deno run --allow-net ${ctx.program}`,
@@ -119,6 +122,33 @@ export function exitOnErrors(ctx: ErrorContext): void {
   // A top-level `await` that throws arrives as an unhandled rejection.
   globalThis.addEventListener("unhandledrejection", (e) => handle(e, e.reason));
   globalThis.addEventListener("error", (e) => handle(e, e.error));
+}
+
+/** When the last "out of file descriptors" line was printed (ms). */
+let lastDescriptorWarning = 0;
+/** How long a server waits before it tries `accept` again after running out of descriptors (ms). */
+export const ACCEPT_RETRY_MS = 100;
+
+/**
+ * `accept` failed. Each connection takes a file descriptor, and a process has
+ * a limited number (`ulimit -n`): when they run out, say so (once a second at
+ * most), wait for clients to leave, and let the server try again. Any other
+ * failure is rethrown.
+ */
+export async function acceptFailed(err: unknown): Promise<void> {
+  if (
+    (err as { code?: string }).code !== "EMFILE" && (err as { code?: string }).code !== "ENFILE"
+  ) {
+    throw err;
+  }
+  if (Date.now() - lastDescriptorWarning > 1000) {
+    printError(
+      "Erreur: plus de descripteur de fichier libre (trop de connexions, voir ulimit -n) ; " +
+        "les nouveaux clients attendent",
+    );
+    lastDescriptorWarning = Date.now();
+  }
+  await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
 }
 
 /**

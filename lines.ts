@@ -70,6 +70,7 @@ export class LineReader {
   #pending: Promise<ReadResult> | null = null; // the read in flight, kept across quiet times
   #queue: Message[] = []; // messages read but not yet handed out by readLine()
   #afterQuiet = false; // the last message ended on the quiet time
+  #failure: unknown = null; // the read that failed, thrown once the last line is out
   #done = false;
 
   /** Reads from `reader` (a `Deno.Conn`, `Deno.stdin`, ...). */
@@ -105,6 +106,10 @@ export class LineReader {
 
   /** One read, or one quiet time, and the messages it completed (maybe none). */
   async #step(): Promise<Message[]> {
+    if (this.#failure !== null) {
+      this.#done = true;
+      throw this.#failure;
+    }
     // A pending read cannot be cancelled, so it is started once and kept until it
     // returns, even when the quiet time wins the race below. Its failure is caught
     // here, so that closing the socket never leaves an unhandled rejection.
@@ -127,6 +132,12 @@ export class LineReader {
     const result = await this.#pending;
     this.#pending = null;
     if ("error" in result) {
+      // The connection broke (a reset, say). What had arrived of the last line
+      // is still a message: hand it out first, and report the failure next time.
+      this.#failure = result.error;
+      this.#partial += this.#decoder.decode();
+      const last = this.#flush("eof");
+      if (last.length > 0) return last;
       this.#done = true;
       throw result.error;
     }

@@ -9,7 +9,7 @@
  * and keeps a partial line until the rest arrives (see lines.ts).
  */
 import { readFlags } from "./flags.ts";
-import { connectionLost, exitOnErrors } from "./errors.ts";
+import { acceptFailed, connectionLost, exitOnErrors } from "./errors.ts";
 import { LineReader, shown } from "./lines.ts";
 import { formatAddr, onStop, print, printError } from "./terminal.ts";
 
@@ -39,7 +39,16 @@ console.log(`Serveur TCP en attente de connexion sur le port ${listener.addr.por
 
 // 3. Accept clients. Each `accept` returns a new socket for one conversation;
 // the listener itself never carries data.
-for await (const conn of listener) {
+while (true) {
+  let conn: Deno.Conn;
+  try {
+    conn = await listener.accept();
+  } catch (err) {
+    // accept() fails when the process has no file descriptor left for one more
+    // connection: wait for some to be freed, and try again.
+    await acceptFailed(err);
+    continue;
+  }
   if (!flags.keepOpen) {
     // The workshop serves one client, then stops: close the door behind it,
     // so that a second client is refused instead of waiting forever.

@@ -11,7 +11,7 @@
  * sends no newline (the workshop's Python client) sent before a short pause.
  */
 import { readFlags } from "../flags.ts";
-import { connectionLost, exitOnErrors } from "../errors.ts";
+import { acceptFailed, connectionLost, exitOnErrors } from "../errors.ts";
 import { LineReader, shown } from "../lines.ts";
 import { formatAddr, onStop, print, printError } from "../terminal.ts";
 
@@ -44,7 +44,14 @@ console.log(`Serveur TCP en attente de connexion sur le port ${listener.addr.por
 // 3. Accept clients: one, as in the workshop, or with -k many at the same
 // time, each conversation on its own (no `await`), its lines prefixed with
 // the client's address.
-for await (const conn of listener) {
+while (true) {
+  let conn: Deno.Conn;
+  try {
+    conn = await listener.accept();
+  } catch (err) {
+    await acceptFailed(err); // out of file descriptors: wait, then try again
+    continue;
+  }
   if (!flags.keepOpen) {
     listener.close(); // one client only: refuse the others instead of leaving them waiting
     Deno.exit(await converse(conn, "") ? 0 : 1);
@@ -71,8 +78,10 @@ async function converse(conn: Deno.Conn, prefix: string): Promise<boolean> {
         said += `${prefix}Reçu : ${shown(message)}\n`;
         // The reply ends with "\n" only if the request did: nc shows it on its
         // own line, and the workshop's client, which sends none, gets exactly
-        // the bytes it expects.
-        replies += REPLY + message.text + (message.end === "newline" ? "\n" : "");
+        // the bytes it expects. (A piece of an over-long line is marked, and
+        // ends with "\n" too, so that the replies do not run together.)
+        const newline = message.end === "newline" || message.end === "cut";
+        replies += REPLY + shown(message) + (newline ? "\n" : "");
       }
       print(said);
       // Send every byte: `write` may take only part of the buffer.

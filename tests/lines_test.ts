@@ -144,6 +144,17 @@ Deno.test("LineReader rethrows a failed read, then reports the end", async () =>
   assert.deepEqual(await reader.read(), [{ text: "a", end: "newline" }]);
 });
 
+Deno.test("LineReader hands out the partial line before reporting a reset", async () => {
+  const stream = new FakeStream();
+  const reader = new LineReader(stream);
+  stream.push("complète\ncoupée en plein");
+  stream.push(new Deno.errors.ConnectionReset("reset"));
+  assert.deepEqual(await reader.read(), [{ text: "complète", end: "newline" }]);
+  assert.deepEqual(await reader.read(), [{ text: "coupée en plein", end: "eof" }]);
+  await assert.rejects(reader.read(), Deno.errors.ConnectionReset);
+  assert.equal(await reader.read(), null);
+});
+
 Deno.test("LineReader.readLine() hands out one message at a time", async () => {
   const reader = new LineReader(fed(["a\nb\nc"]));
   assert.equal((await reader.readLine())?.text, "a");
