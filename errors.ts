@@ -130,25 +130,29 @@ let lastDescriptorWarning = 0;
 export const ACCEPT_RETRY_MS = 100;
 
 /**
- * `accept` failed. Each connection takes a file descriptor, and a process has
- * a limited number (`ulimit -n`): when they run out, say so (once a second at
- * most), wait for clients to leave, and let the server try again. Any other
- * failure is rethrown.
+ * `accept` failed. Two reasons are part of a server's life, and it goes on:
+ * - a client reset its connection before the server took it;
+ * - each connection takes a file descriptor, and a process has a limited
+ *   number (`ulimit -n`): when they run out, say so (once a second at most)
+ *   and wait a little for clients to leave before trying again.
+ * Any other failure is rethrown.
  */
 export async function acceptFailed(err: unknown): Promise<void> {
-  if (
-    (err as { code?: string }).code !== "EMFILE" && (err as { code?: string }).code !== "ENFILE"
-  ) {
-    throw err;
+  const code = (err as { code?: string }).code;
+  if (code === "EMFILE" || code === "ENFILE") {
+    if (Date.now() - lastDescriptorWarning > 1000) {
+      printError(
+        "Erreur: plus de descripteur de fichier libre (trop de connexions, voir ulimit -n) ; " +
+          "les nouveaux clients attendent",
+      );
+      lastDescriptorWarning = Date.now();
+    }
+    await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
+    return;
   }
-  if (Date.now() - lastDescriptorWarning > 1000) {
-    printError(
-      "Erreur: plus de descripteur de fichier libre (trop de connexions, voir ulimit -n) ; " +
-        "les nouveaux clients attendent",
-    );
-    lastDescriptorWarning = Date.now();
-  }
-  await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
+  const lost = connectionLost(err);
+  if (lost === null) throw err;
+  printError(`Erreur: un client est parti avant d'être accepté (${lost})`);
 }
 
 /**

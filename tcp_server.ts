@@ -11,7 +11,7 @@
 import { readFlags } from "./flags.ts";
 import { acceptFailed, connectionLost, exitOnErrors } from "./errors.ts";
 import { LineReader, shown } from "./lines.ts";
-import { formatAddr, onStop, print, printError } from "./terminal.ts";
+import { closeAll, formatAddr, onStop, print, printError } from "./terminal.ts";
 
 // 1. Read the flags: listen on every interface, port 8888, as in the workshop.
 const flags = readFlags({
@@ -29,8 +29,7 @@ const listener = Deno.listen({ hostname: flags.host, port: flags.port });
 // Ctrl+C or SIGTERM: close every socket we hold, then leave.
 const clients = new Set<Deno.Conn>();
 onStop(() => {
-  listener.close();
-  for (const conn of clients) conn.close();
+  closeAll([listener, ...clients]);
   console.log("Fin du programme");
   Deno.exit(0);
 });
@@ -77,7 +76,7 @@ async function serve(conn: Deno.Conn, prefix: string): Promise<boolean> {
     return true;
   } catch (err) {
     // A reset (RST) or a vanished client: say so, and keep serving the others.
-    printError(`${prefix}Erreur: ${connectionLost(err) ?? err} (${formatAddr(conn.remoteAddr)})`);
+    printError(`Erreur: ${connectionLost(err) ?? err} (client ${formatAddr(conn.remoteAddr)})`);
     return false;
   } finally {
     clients.delete(conn);

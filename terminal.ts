@@ -46,9 +46,25 @@ export function onStop(stop: () => void): void {
   if (Deno.build.os !== "windows") Deno.addSignalListener("SIGTERM", handler);
 }
 
-/** Formats a network address as `ip:port`, with IPv6 in brackets: `[::1]:5000`. */
+/** Closes each socket, skipping those that are closed already. */
+export function closeAll(sockets: Iterable<{ close(): void }>): void {
+  for (const socket of sockets) {
+    try {
+      socket.close();
+    } catch {
+      // Closed already (BadResource): nothing left to do.
+    }
+  }
+}
+
+/**
+ * Formats a network address as `ip:port`, with IPv6 in brackets: `[::1]:5000`.
+ * An IPv4 client of a server on `::` shows as `::ffff:127.0.0.1`: it is shown
+ * as the IPv4 address it is.
+ */
 export function formatAddr(addr: Deno.Addr): string {
   if (addr.transport !== "tcp" && addr.transport !== "udp") return String(addr.transport);
-  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  const ip = addr.hostname.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, "$1");
+  const host = ip.includes(":") ? `[${ip}]` : ip;
   return `${host}:${addr.port}`;
 }

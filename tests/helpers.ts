@@ -93,9 +93,21 @@ export class Running {
     const regex = typeof pattern === "string"
       ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
       : pattern;
+    return this.#waitUntil(() => this[stream].match(regex), String(regex));
+  }
+
+  /** Waits until `text` has been printed `count` times on stdout. */
+  async waitForCount(text: string, count: number): Promise<void> {
+    await this.#waitUntil(
+      () => this.stdout.split(text).length - 1 >= count ? [text] as RegExpMatchArray : null,
+      `${count} × ${JSON.stringify(text)}`,
+    );
+  }
+
+  #waitUntil(matcher: () => RegExpMatchArray | null, regex: string) {
     return new Promise<RegExpMatchArray>((resolve, reject) => {
       const check = () => {
-        const match = this[stream].match(regex);
+        const match = matcher();
         if (match) return done(() => resolve(match));
         if (this.#exited) {
           return done(() => reject(new Error(`exited before ${regex}\n${this.transcript()}`)));
