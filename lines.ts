@@ -4,15 +4,17 @@
  * TCP carries bytes, not messages: one `read` may return half a line, or three
  * lines, or a UTF-8 character cut in two. The workshop's Python takes each
  * `recv(1024)` as one message, which only works while lines are short and the
- * network is kind. This reader splits on "\n" instead:
+ * network is kind. This reader splits on "\n" instead, like Stevens'
+ * `readline()`: the bytes of a line that has not ended stay at the front of
+ * the buffer, and the next read appends to them.
  *
  * - a partial line is kept across reads, including a cut UTF-8 character;
  * - a trailing "\r" is removed, so `nc -C` and Windows clients print cleanly;
  * - a partial line that has waited {@link QUIET_MS} ms with no more bytes is a
  *   message too: the workshop's Python programs send each message in one
  *   `send()` with no newline at all, and expect an answer;
- * - a line longer than {@link MAX_LINE} characters comes out in pieces, so one
- *   peer cannot make the program hold an endless line in memory;
+ * - a line longer than {@link MAX_LINE} bytes comes out in pieces, so one peer
+ *   cannot make the program hold an endless line in memory;
  * - at the end of the stream, a last line without "\n" is still a message.
  *
  * Bytes that are not valid UTF-8 become U+FFFD "�"; they never stop the reader.
@@ -22,10 +24,16 @@
 
 /** How long a partial line may wait for the rest before it counts as a message (ms). */
 export const QUIET_MS = 100;
-/** Longest message, in characters (UTF-16 code units); a longer line is cut in pieces. */
+/** Longest message, in bytes of UTF-8; a longer line is cut in pieces. */
 export const MAX_LINE = 65536;
-/** Bytes asked for by each `read`; the buffer is allocated once per reader and reused. */
-export const READ_SIZE = 16384;
+/**
+ * First size of a reader's buffer, in bytes. It doubles each time a read
+ * fills it, up to {@link MAX_READ}: a busy stream gets large reads, while an
+ * idle connection, whose pending read holds its buffer, costs little memory.
+ */
+export const READ_SIZE = 4096;
+/** Largest read, in bytes. */
+export const MAX_READ = 65536;
 
 /** Printed after a piece of a line cut at {@link MAX_LINE}: the next message carries on. */
 export const CONTINUED = " [à suivre]";
@@ -42,6 +50,14 @@ export interface Message {
   end: "newline" | "quiet" | "eof" | "cut";
 }
 
+/**
+ * The messages that one read completed. When they are all whole lines of
+ * valid UTF-8 without "\r", `raw` holds their bytes, "\n" included, so that a
+ * program can copy them out without encoding the text again. `raw` is a view
+ * into the reader's buffer: it is valid until the next call to the reader.
+ */
+export type Batch = Message[] & { raw?: Uint8Array };
+
 /** Anything with a `read` like `Deno.Conn` and `Deno.stdin`. */
 export interface ByteReader {
   read(p: Uint8Array): Promise<number | null>;
@@ -51,22 +67,26 @@ export interface ByteReader {
 export interface LineReaderOptions {
   /** Quiet time in ms; 0 turns it off (for stdin, where lines always end). */
   quietMs?: number;
-  /** Longest message in characters. */
+  /** Longest message in bytes. */
   maxLine?: number;
-  /** Size of the reused read buffer in bytes. */
+  /** First size of the read buffer in bytes. */
   readSize?: number;
 }
 
 type ReadResult = { n: number | null } | { error: unknown };
 
+const NEWLINE = 0x0a;
+const RETURN = 0x0d;
+
 /** Reads messages from a byte stream, as described in the module doc. */
 export class LineReader {
   #reader: ByteReader;
-  #buffer: Uint8Array;
   #quietMs: number;
   #maxLine: number;
   #decoder = new TextDecoder(); // not fatal: bad bytes become U+FFFD
-  #partial = ""; // the start of a line whose "\n" has not come yet
+  #buffer: Uint8Array;
+  #start = 0; // buffer[#start, #end) holds a line that has not ended yet
+  #end = 0;
   #pending: Promise<ReadResult> | null = null; // the read in flight, kept across quiet times
   #queue: Message[] = []; // messages read but not yet handed out by readLine()
   #afterQuiet = false; // the last message ended on the quiet time
@@ -85,7 +105,7 @@ export class LineReader {
    * The messages that one read completed, in order, or null once the stream
    * has ended. Servers print each batch in one write.
    */
-  async read(): Promise<Message[] | null> {
+  async read(): Promise<Batch | null> {
     if (this.#queue.length > 0) return this.#queue.splice(0);
     while (!this.#done) {
       const messages = await this.#step();
@@ -105,7 +125,7 @@ export class LineReader {
   }
 
   /** One read, or one quiet time, and the messages it completed (maybe none). */
-  async #step(): Promise<Message[]> {
+  async #step(): Promise<Batch> {
     if (this.#failure !== null) {
       this.#done = true;
       throw this.#failure;
@@ -113,11 +133,8 @@ export class LineReader {
     // A pending read cannot be cancelled, so it is started once and kept until it
     // returns, even when the quiet time wins the race below. Its failure is caught
     // here, so that closing the socket never leaves an unhandled rejection.
-    this.#pending ??= this.#reader.read(this.#buffer).then(
-      (n) => ({ n }),
-      (error) => ({ error }),
-    );
-    if (this.#partial !== "" && this.#quietMs > 0) {
+    this.#pending ??= this.#startRead();
+    if (this.#end > this.#start && this.#quietMs > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const quiet = new Promise<"quiet">((resolve) => {
         timer = setTimeout(resolve, this.#quietMs, "quiet");
@@ -135,7 +152,6 @@ export class LineReader {
       // The connection broke (a reset, say). What had arrived of the last line
       // is still a message: hand it out first, and report the failure next time.
       this.#failure = result.error;
-      this.#partial += this.#decoder.decode();
       const last = this.#flush("eof");
       if (last.length > 0) return last;
       this.#done = true;
@@ -143,60 +159,125 @@ export class LineReader {
     }
     if (result.n === null) {
       this.#done = true;
-      this.#partial += this.#decoder.decode(); // a cut UTF-8 character becomes U+FFFD
       return this.#flush("eof");
     }
-
-    // `stream: true` keeps the first bytes of a cut UTF-8 character for the next read.
-    let text = this.#decoder.decode(this.#buffer.subarray(0, result.n), { stream: true });
-    if (this.#afterQuiet && text !== "") {
+    if (this.#afterQuiet && result.n > 0) {
       // The peer's newline came after the quiet time: it ends a message already given.
       this.#afterQuiet = false;
-      if (text.startsWith("\n")) text = text.slice(1);
-      else if (text.startsWith("\r\n")) text = text.slice(2);
+      const b = this.#buffer;
+      if (b[this.#start] === NEWLINE) this.#start++;
+      else if (b[this.#start] === RETURN && b[this.#start + 1] === NEWLINE) this.#start += 2;
     }
-    const messages: Message[] = [];
-    const last = text.lastIndexOf("\n");
-    if (last !== -1) {
-      // Decode once per read, then split: every "\n" but the last ends a line.
-      const lines = (this.#partial + text.slice(0, last)).split("\n");
-      for (const line of lines) this.#push(messages, line, "newline");
-      text = text.slice(last + 1);
-      this.#partial = "";
-    }
-    this.#partial += text;
+    const full = result.n === this.#buffer.length - this.#end;
+    this.#end += result.n;
+    const messages = this.#lines();
     // A partial line may not grow past the limit: hand out its full pieces now.
-    while (this.#partial.length > this.#maxLine) {
-      const cut = this.#cutAt(this.#partial);
-      messages.push({ text: this.#partial.slice(0, cut), end: "cut" });
-      this.#partial = this.#partial.slice(cut);
+    while (this.#end - this.#start > this.#maxLine) {
+      const cut = this.#cutAt(this.#start + this.#maxLine, false);
+      messages.push({ text: this.#text(this.#start, cut), end: "cut" });
+      messages.raw = undefined;
+      this.#start = cut;
     }
+    if (full && this.#buffer.length < MAX_READ + this.#maxLine) this.#grow();
+    return messages;
+  }
+
+  /** Starts a read into the free end of the buffer, after the partial line. */
+  #startRead(): Promise<ReadResult> {
+    if (this.#start > 0) {
+      // Move the partial line to the front (Stevens' readline does the same).
+      this.#buffer.copyWithin(0, this.#start, this.#end);
+      this.#end -= this.#start;
+      this.#start = 0;
+    }
+    if (this.#end === this.#buffer.length) this.#grow(); // a partial line fills the buffer
+    const free = this.#buffer.subarray(this.#end, this.#end + MAX_READ);
+    return this.#reader.read(free).then((n) => ({ n }), (error) => ({ error }));
+  }
+
+  /** Doubles the buffer (no read may be pending). */
+  #grow(): void {
+    const bigger = new Uint8Array(Math.min(this.#buffer.length * 2, MAX_READ + this.#maxLine));
+    bigger.set(this.#buffer.subarray(0, this.#end));
+    this.#buffer = bigger;
+  }
+
+  /** The complete lines in the buffer, as messages. */
+  #lines(): Batch {
+    const b = this.#buffer;
+    const last = b.lastIndexOf(NEWLINE, this.#end - 1);
+    if (last < this.#start) return [];
+    // Decode once per read, then split: every "\n" ends a line.
+    const region = b.subarray(this.#start, last + 1);
+    const text = this.#decoder.decode(region);
+    const lines = text.split("\n");
+    lines.pop(); // the empty string after the last "\n"
+    const messages: Batch = [];
+    let plain = !text.includes("\r") && !text.includes("\uFFFD");
+    for (let line of lines) {
+      if (line.endsWith("\r")) line = line.slice(0, -1);
+      // A line longer than the limit (possible only with a small maxLine) comes out in pieces.
+      if (line.length * 3 > this.#maxLine && this.#bytes(line).length > this.#maxLine) {
+        plain = false;
+        this.#pushPieces(messages, line);
+      } else {
+        messages.push({ text: line, end: "newline" });
+      }
+    }
+    if (plain) messages.raw = region;
+    this.#start = last + 1;
     return messages;
   }
 
   /** The partial line as a message of its own, if there is one. */
-  #flush(end: "quiet" | "eof"): Message[] {
-    const messages: Message[] = [];
-    if (this.#partial !== "") this.#push(messages, this.#partial, end);
-    this.#partial = "";
-    return messages;
+  #flush(end: "quiet" | "eof"): Batch {
+    let stop = this.#end;
+    // At the quiet time, keep the first bytes of a character cut in two for the next read.
+    if (end === "quiet") stop = this.#cutAt(stop, true);
+    if (stop <= this.#start) return [];
+    let text = this.#text(this.#start, stop);
+    if (text.endsWith("\r")) text = text.slice(0, -1);
+    this.#start = stop;
+    return [{ text, end }];
   }
 
-  /** Adds a line without its "\r", in pieces if it is longer than the limit. */
-  #push(messages: Message[], line: string, end: Message["end"]): void {
-    if (line.endsWith("\r")) line = line.slice(0, -1);
-    while (line.length > this.#maxLine) {
-      const cut = this.#cutAt(line);
-      messages.push({ text: line.slice(0, cut), end: "cut" });
-      line = line.slice(cut);
+  /** The text of buffer[from, to). */
+  #text(from: number, to: number): string {
+    return this.#decoder.decode(this.#buffer.subarray(from, to));
+  }
+
+  /** The UTF-8 bytes of a string (rare path: over-long lines). */
+  #bytes(line: string): Uint8Array {
+    return new TextEncoder().encode(line);
+  }
+
+  /** Pushes a too-long line in pieces of at most maxLine bytes. */
+  #pushPieces(messages: Message[], line: string): void {
+    const bytes = this.#bytes(line);
+    let from = 0;
+    while (bytes.length - from > this.#maxLine) {
+      let cut = from + this.#maxLine;
+      while (cut > from + 1 && (bytes[cut] & 0xc0) === 0x80) cut--; // not inside a character
+      messages.push({ text: this.#decoder.decode(bytes.subarray(from, cut)), end: "cut" });
+      from = cut;
     }
-    messages.push({ text: line, end });
+    messages.push({ text: this.#decoder.decode(bytes.subarray(from)), end: "newline" });
   }
 
-  /** Where to cut a too-long line: at the limit, but never between two halves of a surrogate pair. */
-  #cutAt(line: string): number {
-    const code = line.charCodeAt(this.#maxLine - 1);
-    return code >= 0xd800 && code <= 0xdbff ? this.#maxLine - 1 : this.#maxLine;
+  /**
+   * Where to cut the buffer at or before `at`, so that no UTF-8 character is
+   * cut in two: before the lead byte of a character that does not end by
+   * `at`. With `mayBeEmpty` false, a piece is never empty.
+   */
+  #cutAt(at: number, mayBeEmpty: boolean): number {
+    const b = this.#buffer;
+    for (let k = at - 1; k >= Math.max(this.#start, at - 4); k--) {
+      const byte = b[k];
+      if ((byte & 0xc0) === 0x80) continue; // a continuation byte: look further back
+      const size = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+      return k + size > at && (k > this.#start || mayBeEmpty) ? k : at;
+    }
+    return at;
   }
 }
 

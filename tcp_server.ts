@@ -10,8 +10,8 @@
  */
 import { readFlags } from "./flags.ts";
 import { acceptFailed, connectionLost, exitOnErrors } from "./errors.ts";
-import { LineReader, shown } from "./lines.ts";
-import { closeAll, formatAddr, onStop, print, printError } from "./terminal.ts";
+import { LineReader } from "./lines.ts";
+import { closeAll, formatAddr, onStop, print, printError, printLines } from "./terminal.ts";
 
 // 1. Read the flags: listen on every interface, port 8888, as in the workshop.
 const flags = readFlags({
@@ -70,7 +70,7 @@ async function serve(conn: Deno.Conn, prefix: string): Promise<boolean> {
     // client has closed its side (recv() returned 0 bytes: end of stream).
     for (let batch; (batch = await lines.read()) !== null;) {
       // One write for the whole batch: much faster than one console.log per line.
-      print(batch.map((m) => `${prefix}Reçu : ${shown(m)}\n`).join(""));
+      printLines(`${prefix}Reçu : `, batch);
     }
     print(`${prefix}Déconnecté\n`);
     return true;

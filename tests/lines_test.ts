@@ -28,6 +28,11 @@ class FakeStream implements ByteReader {
   }
 }
 
+/** A batch as a plain array of messages (without its `raw` bytes). */
+function plain(batch: Message[] | null): Message[] | null {
+  return batch && [...batch];
+}
+
 /** Reads every message until the end of the stream. */
 async function readAll(reader: LineReader): Promise<Message[]> {
   const all: Message[] = [];
@@ -44,7 +49,7 @@ function fed(chunks: (string | Uint8Array)[]): FakeStream {
 
 Deno.test("LineReader splits two lines that arrive in one read", async () => {
   const reader = new LineReader(fed(["un\ndeux\n"]));
-  assert.deepEqual(await reader.read(), [
+  assert.deepEqual(plain(await reader.read()), [
     { text: "un", end: "newline" },
     { text: "deux", end: "newline" },
   ]);
@@ -96,10 +101,10 @@ Deno.test("LineReader gives a partial line after the quiet time, and keeps the p
   const stream = new FakeStream();
   const reader = new LineReader(stream, { quietMs: 20 });
   stream.push("bonjour"); // like the workshop's Python client: no newline
-  assert.deepEqual(await reader.read(), [{ text: "bonjour", end: "quiet" }]);
+  assert.deepEqual(plain(await reader.read()), [{ text: "bonjour", end: "quiet" }]);
   assert.equal(stream.reads, 2, "one read in flight, not a second one beside it");
   stream.push("\nsuite\n"); // the newline of a message already given is not an empty line
-  assert.deepEqual(await reader.read(), [{ text: "suite", end: "newline" }]);
+  assert.deepEqual(plain(await reader.read()), [{ text: "suite", end: "newline" }]);
   assert.equal(stream.reads, 2);
   stream.push(null);
   assert.equal(await reader.read(), null);
@@ -111,7 +116,7 @@ Deno.test("LineReader with quietMs 0 waits for the newline", async () => {
   stream.push("bon");
   const next = reader.read();
   stream.push("jour\n");
-  assert.deepEqual(await next, [{ text: "bonjour", end: "newline" }]);
+  assert.deepEqual(plain(await next), [{ text: "bonjour", end: "newline" }]);
 });
 
 Deno.test("LineReader cuts a line longer than maxLine and marks the pieces", async () => {
@@ -129,9 +134,25 @@ Deno.test("LineReader cuts a line longer than maxLine and marks the pieces", asy
   assert.equal(shown(messages[3]), "m");
 });
 
-Deno.test("LineReader never cuts a surrogate pair in two", async () => {
-  const messages = await readAll(new LineReader(fed(["ab😀c\n"]), { maxLine: 3 }));
-  assert.deepEqual(messages.map((m) => m.text), ["ab", "😀c"]);
+Deno.test("LineReader never cuts a UTF-8 character in two", async () => {
+  const messages = await readAll(new LineReader(fed(["ab😀c\n"]), { maxLine: 4 }));
+  assert.deepEqual(messages.map((m) => m.text), ["ab", "😀", "c"]);
+});
+
+Deno.test("LineReader gives the raw bytes of a batch of plain lines, and only then", async () => {
+  const reader = new LineReader(
+    fed(["un\ndeux\ntr", "ois\n", "a\r\n", new Uint8Array([0xff, 0x0a])]),
+    {
+      quietMs: 0,
+    },
+  );
+  const decode = (bytes?: Uint8Array) => bytes && new TextDecoder().decode(bytes);
+  assert.equal(decode((await reader.read())?.raw), "un\ndeux\n");
+  assert.equal(decode((await reader.read())?.raw), "trois\n"); // joined across two reads
+  assert.equal((await reader.read())?.raw, undefined, "a \\r is removed: the bytes differ");
+  assert.equal((await reader.read())?.raw, undefined, "invalid UTF-8 is replaced: they differ");
+  const cut = new LineReader(fed(["abcdefgh\n"]), { maxLine: 4 });
+  assert.equal((await cut.read())?.raw, undefined, "pieces of a cut line");
 });
 
 Deno.test("LineReader rethrows a failed read, then reports the end", async () => {
@@ -141,7 +162,7 @@ Deno.test("LineReader rethrows a failed read, then reports the end", async () =>
   stream.push(new Deno.errors.ConnectionReset("reset"));
   await assert.rejects(broken.read(), Deno.errors.ConnectionReset);
   assert.equal(await broken.read(), null);
-  assert.deepEqual(await reader.read(), [{ text: "a", end: "newline" }]);
+  assert.deepEqual(plain(await reader.read()), [{ text: "a", end: "newline" }]);
 });
 
 Deno.test("LineReader hands out the partial line before reporting a reset", async () => {
@@ -149,8 +170,8 @@ Deno.test("LineReader hands out the partial line before reporting a reset", asyn
   const reader = new LineReader(stream);
   stream.push("complète\ncoupée en plein");
   stream.push(new Deno.errors.ConnectionReset("reset"));
-  assert.deepEqual(await reader.read(), [{ text: "complète", end: "newline" }]);
-  assert.deepEqual(await reader.read(), [{ text: "coupée en plein", end: "eof" }]);
+  assert.deepEqual(plain(await reader.read()), [{ text: "complète", end: "newline" }]);
+  assert.deepEqual(plain(await reader.read()), [{ text: "coupée en plein", end: "eof" }]);
   await assert.rejects(reader.read(), Deno.errors.ConnectionReset);
   assert.equal(await reader.read(), null);
 });
@@ -198,7 +219,9 @@ Deno.test("LineReader gives back any input exactly, however it is cut (10,000 se
         input.replaceAll("\r", ""),
         `seed round ${round}: ${JSON.stringify(input)}`,
       );
-      for (const m of messages) assert.ok(m.text.length <= 5, "no piece longer than maxLine");
+      for (const m of messages) {
+        assert.ok(encoder.encode(m.text).length <= 5, "no piece longer than maxLine bytes");
+      }
     }
   }
 });
