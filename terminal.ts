@@ -22,6 +22,7 @@ export function writeAllSync(writer: { writeSync(p: Uint8Array): number }, bytes
  * whole batch of lines in one go: about 4 times faster than `console.log` per line.
  */
 export function print(text: string): void {
+  if (waiting !== "") flushSoon();
   // UTF-8 takes at most 3 bytes per UTF-16 code unit: grow the reused buffer to fit.
   if (output.length < text.length * 3) output = new Uint8Array(text.length * 3);
   const { written } = encoder.encodeInto(text, output);
@@ -29,6 +30,32 @@ export function print(text: string): void {
 }
 /** The bytes of the last print, reused: a fresh buffer per print costs more than the write. */
 let output = new Uint8Array(65536);
+
+/**
+ * Prints `text` within a few milliseconds, together with whatever else is
+ * printed meanwhile: one write for many short lines. A server that prints a
+ * line per datagram would otherwise spend more on writing than on receiving.
+ * `print`, `printLines` and a stop (Ctrl+C) write what waits first, so the
+ * order of the lines never changes.
+ */
+export function printSoon(text: string): void {
+  waiting += text;
+  if (waiting.length >= 16384) flushSoon();
+  else flushTimer ??= setTimeout(flushSoon, FLUSH_MS);
+}
+/** How long a line may wait in {@link printSoon} (ms). */
+export const FLUSH_MS = 5;
+let waiting = "";
+let flushTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** Writes what {@link printSoon} holds. */
+export function flushSoon(): void {
+  clearTimeout(flushTimer);
+  flushTimer = undefined;
+  const text = waiting;
+  waiting = "";
+  if (text !== "") print(text);
+}
 
 /**
  * Prints each message of a batch as a line, after `label`: `Reçu : bonjour`.
@@ -40,6 +67,7 @@ let output = new Uint8Array(65536);
  * real bytes are then written over each stand-in.
  */
 export function printLines(label: string, batch: Batch): void {
+  if (waiting !== "") flushSoon();
   let chars = batch.length; // the "\n"s
   for (const message of batch) chars += message.text.length;
   if (batch.raw === undefined || batch.raw.length !== chars) {
@@ -78,6 +106,7 @@ export function onStop(stop: () => void): void {
   const handler = () => {
     if (stopping) Deno.exit(EXIT.INTERRUPTED);
     stopping = true;
+    flushSoon(); // the lines still waiting come before "Fin du programme"
     stop();
   };
   Deno.addSignalListener("SIGINT", handler);

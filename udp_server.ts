@@ -10,7 +10,7 @@
  */
 import { readFlags } from "./flags.ts";
 import { exitOnErrors, requireUnstableNet } from "./errors.ts";
-import { formatAddr, onStop, print } from "./terminal.ts";
+import { formatAddr, onStop, printSoon } from "./terminal.ts";
 
 // 1. Read the flags: every interface, port 8888, a 1024-byte buffer as in the workshop.
 const flags = readFlags({
@@ -49,5 +49,6 @@ while (true) {
   const cut = data.length > flags.bufferSize;
   const text = decoder.decode(data.subarray(0, flags.bufferSize)).trim();
   const note = cut ? ` (coupé : datagramme de plus de ${flags.bufferSize} octets)` : "";
-  print(`[${formatAddr(from)}] Message reçu: ${text}${note}\n`);
+  // printSoon gathers the lines of a burst into one write (within 5 ms).
+  printSoon(`[${formatAddr(from)}] Message reçu: ${text}${note}\n`);
 }

@@ -13,7 +13,7 @@
 import { readFlags } from "../flags.ts";
 import { acceptFailed, connectionLost, exitOnErrors } from "../errors.ts";
 import { LineReader, shown } from "../lines.ts";
-import { closeAll, formatAddr, onStop, print, printError } from "../terminal.ts";
+import { closeAll, formatAddr, onStop, print, printError, printSoon } from "../terminal.ts";
 
 /** The workshop's answer, followed by the message. */
 const REPLY = "Bonjour client, j'ai bien reçu ton message : ";
@@ -82,7 +82,7 @@ async function converse(conn: Deno.Conn, prefix: string): Promise<boolean> {
         const newline = message.end === "newline" || message.end === "cut";
         replies += REPLY + shown(message) + (newline ? "\n" : "");
       }
-      print(said);
+      printSoon(said); // written within 5 ms, with other lines: not one write per message
       // Send every byte: `write` may take only part of the buffer.
       const data = encoder.encode(replies);
       for (let sent = 0; sent < data.length;) sent += await conn.write(data.subarray(sent));

@@ -11,7 +11,7 @@
  */
 import { readFlags } from "../flags.ts";
 import { exitOnErrors, requireUnstableNet } from "../errors.ts";
-import { formatAddr, onStop, print, printError } from "../terminal.ts";
+import { formatAddr, onStop, printError, printSoon } from "../terminal.ts";
 
 /** The workshop's answer, followed by the message. */
 const REPLY = "Bonjour client, j'ai bien reçu ton message : ";
@@ -53,7 +53,7 @@ while (true) {
   const newline = text.endsWith("\n"); // nc sends one, the workshop's client none
   if (newline) text = text.slice(0, text.endsWith("\r\n") ? -2 : -1);
   const note = cut ? ` (coupé : datagramme de plus de ${flags.bufferSize} octets)` : "";
-  print(`[${formatAddr(from)}] Reçu : ${text}${note}\n`);
+  printSoon(`[${formatAddr(from)}] Reçu : ${text}${note}\n`); // one write per burst, not per datagram
 
   // A client that sends "quit" is leaving: it waits for no answer.
   if (text.trim() === "quit") continue;

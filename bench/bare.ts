@@ -1,0 +1,53 @@
+/**
+ * bare.ts -- the runtime's own floor for bench.ts: the same socket work as
+ * the lessons, with none of the lesson code (no flags, no line splitting, no
+ * error lines). What is left is what Deno itself costs.
+ *
+ *   deno run --allow-net bench/bare.ts line-sink PORT     one client; its bytes, as they are, to stdout
+ *   deno run --allow-net bench/bare.ts echo PORT [-k]     answers each read with the reply and the bytes read
+ *   deno run --allow-net bench/bare.ts udp PORT           each datagram's bytes to stdout
+ *
+ * @module
+ */
+const [mode, portText, keep] = Deno.args;
+const port = Number(portText);
+const reply = new TextEncoder().encode("Bonjour client, j'ai bien reçu ton message : ");
+
+async function writeAll(conn: Deno.Conn, data: Uint8Array) {
+  for (let sent = 0; sent < data.length;) sent += await conn.write(data.subarray(sent));
+}
+
+if (mode === "line-sink") {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port });
+  const conn = await listener.accept();
+  const buffer = new Uint8Array(65536);
+  for (let n; (n = await conn.read(buffer)) !== null;) {
+    const chunk = buffer.subarray(0, n);
+    for (let done = 0; done < n;) done += Deno.stdout.writeSync(chunk.subarray(done));
+  }
+  conn.close();
+} else if (mode === "echo") {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port });
+  const serve = async (conn: Deno.Conn) => {
+    const buffer = new Uint8Array(4096);
+    const out = new Uint8Array(reply.length + buffer.length);
+    out.set(reply);
+    try {
+      for (let n; (n = await conn.read(buffer)) !== null;) {
+        out.set(buffer.subarray(0, n), reply.length);
+        await writeAll(conn, out.subarray(0, reply.length + n));
+      }
+    } catch { /* a client that leaves: nothing to say */ }
+    conn.close();
+  };
+  if (keep === "-k") { for await (const conn of listener) serve(conn); }
+  else await serve(await listener.accept());
+} else if (mode === "udp") {
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port });
+  console.log(`Serveur UDP en attente sur le port ${port}...`);
+  const buffer = new Uint8Array(1025);
+  while (true) {
+    const [data] = await socket.receive(buffer);
+    Deno.stdout.writeSync(data);
+  }
+}

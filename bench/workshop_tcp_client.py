@@ -1,0 +1,8 @@
+# The workshop's TCP client, for start-up times (bench.ts runs it with /usr/bin/python3).
+import socket
+import sys
+
+sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+sock.connect(("127.0.0.1", int(sys.argv[1])))
+sock.send("abcdefg!\n".encode())
+sock.close()
