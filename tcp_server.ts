@@ -43,8 +43,9 @@ while (true) {
   try {
     conn = await listener.accept();
   } catch (err) {
-    // accept() fails when the process has no file descriptor left for one more
-    // connection: wait for some to be freed, and try again.
+    // accept() can fail and the server must live on: a client may reset its
+    // connection before we take it, or the process may have no file
+    // descriptor left for one more (then we wait for some to be freed).
     await acceptFailed(err);
     continue;
   }

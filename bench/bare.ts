@@ -5,10 +5,14 @@
  *
  *   deno run --allow-net bench/bare.ts line-sink PORT     one client; its bytes, as they are, to stdout
  *   deno run --allow-net bench/bare.ts echo PORT [-k]     answers each read with the reply and the bytes read
+ *   deno run --allow-net bench/bare.ts echo-text PORT     the same, decoding the bytes and encoding the reply text
+ *   deno run --allow-net bench/bare.ts echo-lines PORT    the same, with the lessons' LineReader in front
  *   deno run --allow-net bench/bare.ts udp PORT           each datagram's bytes to stdout
  *
  * @module
  */
+import { LineReader } from "../lines.ts";
+
 const [mode, portText, keep] = Deno.args;
 const port = Number(portText);
 const reply = new TextEncoder().encode("Bonjour client, j'ai bien reçu ton message : ");
@@ -42,6 +46,25 @@ if (mode === "line-sink") {
   };
   if (keep === "-k") { for await (const conn of listener) serve(conn); }
   else await serve(await listener.accept());
+} else if (mode === "echo-text" || mode === "echo-lines") {
+  // Steps between the bare floor and the lesson, to see what each one costs.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port });
+  const conn = await listener.accept();
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+  const text = "Bonjour client, j'ai bien reçu ton message : ";
+  if (mode === "echo-lines") {
+    const lines = new LineReader(conn);
+    for (let batch; (batch = await lines.read()) !== null;) {
+      await writeAll(conn, encoder.encode(batch.map((m) => `${text}${m.text}\n`).join("")));
+    }
+  } else {
+    const buffer = new Uint8Array(4096);
+    for (let n; (n = await conn.read(buffer)) !== null;) {
+      await writeAll(conn, encoder.encode(text + decoder.decode(buffer.subarray(0, n))));
+    }
+  }
+  conn.close();
 } else if (mode === "udp") {
   const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port });
   console.log(`Serveur UDP en attente sur le port ${port}...`);

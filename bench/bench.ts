@@ -230,6 +230,12 @@ async function requestReply() {
     "Python asyncio": (p) => [PY, "bench/peers.py", "asyncio-ex1-server", `${p}`],
     "workshop Python (blocking)": (p) => [PY, "bench/peers.py", "workshop-ex1-server", `${p}`],
     "bare Deno loop": (p) => ["deno", "run", "--allow-net", "bench/bare.ts", "echo", `${p}`],
+    "bare + UTF-8 text": (
+      p,
+    ) => ["deno", "run", "--allow-net", "bench/bare.ts", "echo-text", `${p}`],
+    "bare + text + LineReader": (
+      p,
+    ) => ["deno", "run", "--allow-net", "bench/bare.ts", "echo-lines", `${p}`],
   };
   for (const pinned of [false, true]) {
     const pin = pinned ? ["taskset", "-c", "0"] : [];

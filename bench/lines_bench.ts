@@ -51,3 +51,18 @@ Deno.bench("LineReader: 4 MiB of \\r\\n lines", async () => {
 Deno.bench("LineReader: 4 MiB without a newline (cut at 64 KiB)", async () => {
   await drain(encoder.encode("x".repeat(100_000)));
 });
+
+// Request-reply traffic: one short message per read. The time per iteration,
+// divided by 10,000, is what the reader adds to each round trip.
+const messages = Array.from({ length: 10_000 }, (_, i) => encoder.encode(`message ${i}\n`));
+Deno.bench("LineReader: 10,000 short messages, one per read (request-reply)", async () => {
+  let k = 0;
+  const reader = new LineReader({
+    read(p: Uint8Array): Promise<number | null> {
+      if (k === messages.length) return Promise.resolve(null);
+      p.set(messages[k]);
+      return Promise.resolve(messages[k++].length);
+    },
+  });
+  for (let batch; (batch = await reader.read()) !== null;);
+});

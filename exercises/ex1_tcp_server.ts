@@ -48,7 +48,7 @@ while (true) {
   try {
     conn = await listener.accept();
   } catch (err) {
-    await acceptFailed(err); // out of file descriptors: wait, then try again
+    await acceptFailed(err); // a client gone before we took it, or no descriptor left
     continue;
   }
   if (!flags.keepOpen) {
