@@ -149,6 +149,11 @@ function table(title: string, unit: string, figures: Figures, higherIsBetter: bo
   }
 }
 
+/** Records a goal "ratio ≥ min". */
+function atLeast(workload: string, text: string, ratio: number, min: number) {
+  goal(workload, text, ratio, ratio >= min);
+}
+
 /** Records a goal on a ratio (or value) and whether it is met. */
 function goal(workload: string, text: string, value: number, met: boolean, unit = "×") {
   goals.push({ workload, goal: text, value: `${value.toFixed(2)}${unit}`, met });
@@ -200,24 +205,9 @@ async function lineStream() {
   );
   const ours = get(figures, "ours: tcp_server.ts");
   const w = "1. line stream";
-  goal(
-    w,
-    "≥ 1.5× the workshop-style Python",
-    ours / get(figures, "workshop Python"),
-    ours / get(figures, "workshop Python") >= 1.5,
-  );
-  goal(
-    w,
-    "≥ 1.0× the careful Python",
-    ours / get(figures, "careful Python"),
-    ours / get(figures, "careful Python") >= 1.0,
-  );
-  goal(
-    w,
-    "≥ 0.3× raw nc",
-    ours / get(figures, "nc >/dev/null"),
-    ours / get(figures, "nc >/dev/null") >= 0.3,
-  );
+  atLeast(w, "≥ 1.5× the workshop-style Python", ours / get(figures, "workshop Python"), 1.5);
+  atLeast(w, "≥ 1.0× the careful Python", ours / get(figures, "careful Python"), 1.0);
+  atLeast(w, "≥ 0.3× raw nc", ours / get(figures, "nc >/dev/null"), 0.3);
 }
 
 // --- 2. request-reply ----------------------------------------------------------
@@ -262,18 +252,8 @@ async function requestReply() {
     );
     const ours = get(figures, "ours: ex1_tcp_server.ts");
     const w = `2. request-reply (${pinned ? "pinned" : "unpinned"})`;
-    goal(
-      w,
-      "≥ 1.3× Python asyncio",
-      ours / get(figures, "Python asyncio"),
-      ours / get(figures, "Python asyncio") >= 1.3,
-    );
-    goal(
-      w,
-      "≥ 0.9× the bare Deno floor",
-      ours / get(figures, "bare Deno loop"),
-      ours / get(figures, "bare Deno loop") >= 0.9,
-    );
+    atLeast(w, "≥ 1.3× Python asyncio", ours / get(figures, "Python asyncio"), 1.3);
+    atLeast(w, "≥ 0.9× the bare Deno floor", ours / get(figures, "bare Deno loop"), 0.9);
     goal(
       w,
       "(report) ratio to the workshop's blocking Python",

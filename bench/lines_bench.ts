@@ -64,5 +64,5 @@ Deno.bench("LineReader: 10,000 short messages, one per read (request-reply)", as
       return Promise.resolve(messages[k++].length);
     },
   });
-  for (let batch; (batch = await reader.read()) !== null;);
+  while ((await reader.read()) !== null);
 });

@@ -237,31 +237,22 @@ def main(args):
         port, count = int(args[1]), int(args[2])
         rate = int(args[3]) if len(args) > 3 else 0
         return udp_burst(port, count, rate, args[4] if len(args) > 4 else "m")
-    rest = [int(a) for a in args[1:]]
-    if mode == "workshop-tcp-server":
-        workshop_tcp_server(*rest)
-    elif mode == "careful-tcp-server":
-        careful_tcp_server(*rest)
-    elif mode == "workshop-ex1-server":
-        workshop_ex1_server(*rest)
-    elif mode == "asyncio-ex1-server":
-        asyncio.run(asyncio_ex1_server(*rest))
-    elif mode == "workshop-udp-server":
-        workshop_udp_server(*rest)
-    elif mode == "send-lines":
-        send_lines(*rest)
-    elif mode == "round-trips":
-        round_trips(*rest)
-    elif mode == "many-clients":
-        asyncio.run(many_clients(*rest))
-    elif mode == "idle-clients":
-        idle_clients(*rest)
-    elif mode == "workshop-udp-client":
-        workshop_udp_client(*rest)
-    elif mode == "workshop-tcp-client":
-        workshop_tcp_client(*rest)
-    else:
+    modes = {
+        "workshop-tcp-server": workshop_tcp_server,
+        "careful-tcp-server": careful_tcp_server,
+        "workshop-ex1-server": workshop_ex1_server,
+        "asyncio-ex1-server": lambda port: asyncio.run(asyncio_ex1_server(port)),
+        "workshop-udp-server": workshop_udp_server,
+        "send-lines": send_lines,
+        "round-trips": round_trips,
+        "many-clients": lambda *a: asyncio.run(many_clients(*a)),
+        "idle-clients": idle_clients,
+        "workshop-udp-client": workshop_udp_client,
+        "workshop-tcp-client": workshop_tcp_client,
+    }
+    if mode not in modes:
         sys.exit(f"unknown mode {mode}")
+    modes[mode](*[int(a) for a in args[1:]])
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import {
   seededRandom,
   startServer,
   testWith,
+  workshopPeer,
   writeAll,
 } from "./helpers.ts";
 
@@ -266,11 +267,9 @@ testWith(
   async () => {
     const { server, port } = await startServer("tcp_server.ts");
     await using _ = server;
-    await using peer = new Running(
-      "python3",
-      ["tests/workshop_peer.py", "tcp-client", "127.0.0.1", String(port), "à moitié"],
-      { stdin: "piped" },
-    );
+    await using peer = workshopPeer(["tcp-client", "127.0.0.1", String(port), "à moitié"], {
+      stdin: "piped",
+    });
     await peer.waitFor("envoyé: à moitié");
     peer.kill("SIGKILL"); // the process vanishes; its system closes the socket
     const { code, stdout } = await server.finished();
@@ -426,7 +425,7 @@ testWith(
   "ex1_tcp_client.ts waiting for a reply when the server is killed: Déconnecté",
   async () => {
     // A workshop-style server that reads but never answers, then dies.
-    await using peer = new Running("python3", ["tests/workshop_peer.py", "tcp-server", "0"]);
+    await using peer = workshopPeer(["tcp-server", "0"]);
     const [, port] = await peer.waitFor(/port (\d+)/);
     await using client = program("exercises/ex1_tcp_client.ts", ["--port", port], {
       stdin: "piped",

@@ -168,6 +168,11 @@ export class Running {
   }
 }
 
+/** Starts tests/workshop_peer.py, a peer that behaves like the workshop's Python programs. */
+export function workshopPeer(args: string[], options: { stdin?: "piped" | "null" } = {}): Running {
+  return new Running("python3", ["tests/workshop_peer.py", ...args], options);
+}
+
 /** Starts one of our programs exactly as the README says: `deno run --allow-net FILE`. */
 export function program(
   file: string,

@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { freePort, program, Running, runProgram, startServer, testWith } from "./helpers.ts";
+import {
+  freePort,
+  program,
+  Running,
+  runProgram,
+  startServer,
+  testWith,
+  workshopPeer,
+} from "./helpers.ts";
 
 /** Starts `nc -l` on a free port and waits until it listens. */
 async function ncListening(): Promise<{ nc: Running; port: number }> {
@@ -96,7 +104,7 @@ Deno.test("tcp_client.ts talks to tcp_server.ts", async () => {
 });
 
 testWith(["python3"], "tcp_client.ts talks to a workshop-style server", async () => {
-  await using peer = new Running("python3", ["tests/workshop_peer.py", "tcp-server", "0"]);
+  await using peer = workshopPeer(["tcp-server", "0"]);
   const [, port] = await peer.waitFor(/port (\d+)/);
   const { code } = await runProgram("tcp_client.ts", ["--port", port]);
   assert.equal(code, 0);

@@ -7,6 +7,7 @@ import {
   seededRandom,
   startServer,
   testWith,
+  workshopPeer,
   writeAll,
 } from "./helpers.ts";
 
@@ -60,11 +61,9 @@ testWith(
     const { server, port } = await startServer("tcp_server.ts");
     await using _ = server;
     // The workshop's client: one send() of "Salut" with no newline, then it waits.
-    await using peer = new Running(
-      "python3",
-      ["tests/workshop_peer.py", "tcp-client", "127.0.0.1", String(port), "Salut"],
-      { stdin: "piped" },
-    );
+    await using peer = workshopPeer(["tcp-client", "127.0.0.1", String(port), "Salut"], {
+      stdin: "piped",
+    });
     await peer.waitFor("envoyé: Salut");
     // The connection is still open: only the quiet time can end this message.
     await server.waitFor("Reçu : Salut\n");

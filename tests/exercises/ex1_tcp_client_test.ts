@@ -7,6 +7,7 @@ import {
   startServer,
   Terminal,
   testWith,
+  workshopPeer,
   writeAll,
 } from "../helpers.ts";
 
@@ -84,12 +85,7 @@ testWith(
   ["python3"],
   "ex1_tcp_client.ts shows a workshop-style reply with no newline after the quiet time",
   async () => {
-    await using peer = new Running("python3", [
-      "tests/workshop_peer.py",
-      "tcp-server",
-      "0",
-      "--replies",
-    ]);
+    await using peer = workshopPeer(["tcp-server", "0", "--replies"]);
     const [, port] = await peer.waitFor(/port (\d+)/);
     await using client = program(CLIENT, ["--port", port], { stdin: "piped" });
     await client.write("a\nb\nquit\n");

@@ -8,6 +8,7 @@ import {
   runProgram,
   startServer,
   testWith,
+  workshopPeer,
   writeAll,
 } from "../helpers.ts";
 
@@ -81,19 +82,14 @@ testWith(
   async () => {
     const { server, port } = await startServer(SERVER);
     await using _ = server;
-    await using peer = new Running(
-      "python3",
-      [
-        "tests/workshop_peer.py",
-        "tcp-client",
-        "127.0.0.1",
-        String(port),
-        "--replies",
-        "bonjour",
-        "quit",
-      ],
-      { stdin: "piped" },
-    );
+    await using peer = workshopPeer([
+      "tcp-client",
+      "127.0.0.1",
+      String(port),
+      "--replies",
+      "bonjour",
+      "quit",
+    ], { stdin: "piped" });
     await peer.waitFor("envoyé: quit\n");
     await server.waitFor("Fin de la conversation\n");
     await peer.closeStdin();

@@ -7,6 +7,7 @@ import {
   startServer,
   Terminal,
   testWith,
+  workshopPeer,
 } from "../helpers.ts";
 
 const CLIENT = "exercises/ex2_udp_client.ts";
@@ -111,7 +112,7 @@ testWith(
   ["python3"],
   "ex2_udp_client.ts talks to a workshop-style server that replies with no newline",
   async () => {
-    await using peer = new Running("python3", ["tests/workshop_peer.py", "udp-server", "0"]);
+    await using peer = workshopPeer(["udp-server", "0"]);
     const [, port] = await peer.waitFor(/port (\d+)/);
     await using client = program(CLIENT, ["--port", port], { stdin: "piped" });
     await client.write("a\nquit\n");

@@ -6,6 +6,7 @@ import {
   runProgram,
   startServer,
   testWith,
+  workshopPeer,
 } from "../helpers.ts";
 
 const SERVER = "exercises/ex2_udp_server.ts";
@@ -74,14 +75,7 @@ testWith(
   async () => {
     const { server, port } = await startServer(SERVER);
     await using _ = server;
-    await using peer = new Running("python3", [
-      "tests/workshop_peer.py",
-      "udp-client",
-      "127.0.0.1",
-      String(port),
-      "bonjour",
-      "encore",
-    ]);
+    await using peer = workshopPeer(["udp-client", "127.0.0.1", String(port), "bonjour", "encore"]);
     const { code, stdout } = await peer.finished();
     assert.equal(code, 0);
     // No newline was sent, none comes back.
