@@ -73,7 +73,12 @@ export interface LineReaderOptions {
   readSize?: number;
 }
 
-type ReadResult = { n: number | null } | { error: unknown };
+/** A read that failed, kept as a value (see `#startRead`). */
+class ReadFailure {
+  constructor(readonly error: unknown) {}
+}
+/** What a read gives: a byte count, null at the end of the stream, or its failure. */
+type ReadResult = number | null | ReadFailure;
 
 const NEWLINE = 0x0a;
 const RETURN = 0x0d;
@@ -148,7 +153,7 @@ export class LineReader {
     }
     const result = await this.#pending;
     this.#pending = null;
-    if ("error" in result) {
+    if (result instanceof ReadFailure) {
       // The connection broke (a reset, say). What had arrived of the last line
       // is still a message: hand it out first, and report the failure next time.
       this.#failure = result.error;
@@ -157,19 +162,19 @@ export class LineReader {
       this.#done = true;
       throw result.error;
     }
-    if (result.n === null) {
+    if (result === null) {
       this.#done = true;
       return this.#flush("eof");
     }
-    if (this.#afterQuiet && result.n > 0) {
+    if (this.#afterQuiet && result > 0) {
       // The peer's newline came after the quiet time: it ends a message already given.
       this.#afterQuiet = false;
       const b = this.#buffer;
       if (b[this.#start] === NEWLINE) this.#start++;
       else if (b[this.#start] === RETURN && b[this.#start + 1] === NEWLINE) this.#start += 2;
     }
-    const full = result.n === this.#buffer.length - this.#end;
-    this.#end += result.n;
+    const full = result === this.#buffer.length - this.#end;
+    this.#end += result;
     const messages = this.#lines();
     // A partial line may not grow past the limit: hand out its full pieces now.
     while (this.#end - this.#start > this.#maxLine) {
@@ -191,8 +196,9 @@ export class LineReader {
       this.#start = 0;
     }
     if (this.#end === this.#buffer.length) this.#grow(); // a partial line fills the buffer
-    const free = this.#buffer.subarray(this.#end, this.#end + MAX_READ);
-    return this.#reader.read(free).then((n) => ({ n }), (error) => ({ error }));
+    // Most reads start on an empty buffer: hand it over whole, no new view needed.
+    const free = this.#end === 0 ? this.#buffer : this.#buffer.subarray(this.#end);
+    return this.#reader.read(free).catch((error) => new ReadFailure(error));
   }
 
   /** Doubles the buffer (no read may be pending). */

@@ -93,6 +93,7 @@ const standIns = new Map<string, string>();
 
 /** Prints one error line to stderr, in red on a terminal (Deno drops the colour elsewhere). */
 export function printError(line: string): void {
+  if (waiting !== "") flushSoon(); // the lines before the error come first, and are not lost on exit
   console.error("%c%s", "color: red", line);
 }
 

@@ -53,17 +53,19 @@ if (mode === "line-sink") {
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
   const text = "Bonjour client, j'ai bien reçu ton message : ";
-  if (mode === "echo-lines") {
-    const lines = new LineReader(conn);
-    for (let batch; (batch = await lines.read()) !== null;) {
-      await writeAll(conn, encoder.encode(batch.map((m) => `${text}${m.text}\n`).join("")));
+  try {
+    if (mode === "echo-lines") {
+      const lines = new LineReader(conn);
+      for (let batch; (batch = await lines.read()) !== null;) {
+        await writeAll(conn, encoder.encode(batch.map((m) => `${text}${m.text}\n`).join("")));
+      }
+    } else {
+      const buffer = new Uint8Array(4096);
+      for (let n; (n = await conn.read(buffer)) !== null;) {
+        await writeAll(conn, encoder.encode(text + decoder.decode(buffer.subarray(0, n))));
+      }
     }
-  } else {
-    const buffer = new Uint8Array(4096);
-    for (let n; (n = await conn.read(buffer)) !== null;) {
-      await writeAll(conn, encoder.encode(text + decoder.decode(buffer.subarray(0, n))));
-    }
-  }
+  } catch { /* the client left after "quit": nothing to say */ }
   conn.close();
 } else if (mode === "udp") {
   const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port });

@@ -233,6 +233,23 @@ testWith(
 
 testWith(
   ["python3"],
+  "ex1_tcp_server.ts (one client) keeps the lines before a reset, then exits 1",
+  async () => {
+    const { server, port } = await startServer("exercises/ex1_tcp_server.ts");
+    await using _ = server;
+    await using reset = resettingClient(port, "un\ndeux\n");
+    await server.waitFor("Reçu : deux\n");
+    await reset.closeStdin();
+    await reset.finished();
+    const { code, stdout, stderr } = await server.finished();
+    assert.equal(code, 1);
+    assert.match(stdout, /\nReçu : un\nReçu : deux\n$/);
+    assert.match(stderr, RESET_LINE);
+  },
+);
+
+testWith(
+  ["python3"],
   "tcp_server.ts -k survives clients that reset before they are even accepted",
   async () => {
     const { server, port } = await startServer("tcp_server.ts", ["-k"]);
