@@ -9,6 +9,7 @@ import { LineReader, MAX_LINE } from "../lines.ts";
 import {
   linesOf,
   program,
+  REPLY,
   ROOT,
   Running,
   runProgram,
@@ -19,7 +20,6 @@ import {
   writeAll,
 } from "./helpers.ts";
 
-const REPLY = "Bonjour client, j'ai bien reçu ton message : ";
 const encoder = new TextEncoder();
 
 /** Resident memory of a process, in bytes (Linux). Deno asks for --allow-all to read /proc: cat can. */

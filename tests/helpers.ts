@@ -8,6 +8,9 @@ import assert from "node:assert/strict";
  * @module
  */
 
+/** The exercises' answer, before the message (as in exercises/ex1_tcp_server.ts). */
+export const REPLY = "Bonjour client, j'ai bien reçu ton message : ";
+
 /** The project folder: every program is run from here, as the README says. */
 export const ROOT = new URL("..", import.meta.url).pathname;
 /** In CI every tool must be there: a missing one fails its tests instead of skipping them. */

@@ -6,7 +6,7 @@
  * a dropped packet is silence, a rejected one is an immediate error.
  */
 import assert from "node:assert/strict";
-import { linesOf } from "./helpers.ts";
+import { linesOf, REPLY } from "./helpers.ts";
 import {
   CLIENT_IP,
   ourNamespaces,
@@ -15,8 +15,6 @@ import {
   TwoHosts,
   whyNoNetns,
 } from "./netns.ts";
-
-const REPLY = "Bonjour client, j'ai bien reçu ton message : ";
 
 /** A firewall on the server host: one rule in the input chain. */
 function firewallRule(rule: string): string {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   freePort,
   program,
+  REPLY,
   Running,
   runProgram,
   startServer,
@@ -12,7 +13,6 @@ import {
 } from "../helpers.ts";
 
 const CLIENT = "exercises/ex1_tcp_client.ts";
-const REPLY = "Bonjour client, j'ai bien reçu ton message : ";
 const encoder = new TextEncoder();
 
 Deno.test("ex1_tcp_client.ts with piped stdin prints both replies, then Fin de la conversation", async () => {

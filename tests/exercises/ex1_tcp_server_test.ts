@@ -4,6 +4,7 @@ import {
   assertReadyOnDefaultPort,
   linesOf,
   program,
+  REPLY,
   Running,
   runProgram,
   startServer,
@@ -13,7 +14,6 @@ import {
 } from "../helpers.ts";
 
 const SERVER = "exercises/ex1_tcp_server.ts";
-const REPLY = "Bonjour client, j'ai bien reçu ton message : ";
 const encoder = new TextEncoder();
 
 Deno.test("ex1_tcp_server.ts prints the workshop's ready line for port 5000 by default", async () => {

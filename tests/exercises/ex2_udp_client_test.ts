@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   freePort,
   program,
+  REPLY,
   Running,
   runProgram,
   startServer,
@@ -11,7 +12,6 @@ import {
 } from "../helpers.ts";
 
 const CLIENT = "exercises/ex2_udp_client.ts";
-const REPLY = "Bonjour client, j'ai bien reçu ton message : ";
 const encoder = new TextEncoder();
 
 Deno.test("ex2_udp_client.ts with piped stdin prints both replies, then Fin du client UDP", async () => {

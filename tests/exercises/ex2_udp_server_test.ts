@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   assertReadyOnDefaultPort,
   program,
+  REPLY,
   Running,
   runProgram,
   startServer,
@@ -10,7 +11,6 @@ import {
 } from "../helpers.ts";
 
 const SERVER = "exercises/ex2_udp_server.ts";
-const REPLY = "Bonjour client, j'ai bien reçu ton message : ";
 
 /** A client socket of the test's own: sends datagrams, receives the replies. */
 function udpSocket() {
