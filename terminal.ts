@@ -75,9 +75,8 @@ export function printLines(label: string, batch: Batch): void {
     return print(batch.map((message) => `${label}${shown(message)}\n`).join(""));
   }
   const head = encoder.encode(label);
-  const stand = standIns.get(label) ??
-    label.replace(/[^ -~]/g, (c) => "#".repeat(encoder.encode(c).length));
-  standIns.set(label, stand);
+  // The stand-in: each non-ASCII character of the label becomes as many "#" as its UTF-8 bytes.
+  const stand = label.replace(/[^ -~]/g, (c) => "#".repeat(encoder.encode(c).length));
   const text = stand + batch.map((message) => message.text).join(`\n${stand}`) + "\n";
   if (output.length < text.length) output = new Uint8Array(text.length * 2);
   encoder.encodeInto(text, output); // ASCII only: a plain copy
@@ -88,8 +87,6 @@ export function printLines(label: string, batch: Batch): void {
   }
   writeAllSync(Deno.stdout, output.subarray(0, at));
 }
-/** The ASCII stand-in of each label, as long in bytes as the label in UTF-8. */
-const standIns = new Map<string, string>();
 
 /** Prints one error line to stderr, in red on a terminal (Deno drops the colour elsewhere). */
 export function printError(line: string): void {
