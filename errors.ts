@@ -36,6 +36,11 @@ export interface ErrorContext {
   timeout?: number;
 }
 
+/** The system error code of an error (`EMFILE`, `ENOTFOUND`...), if it has one. */
+function errorCode(err: unknown): string | undefined {
+  return (err as { code?: string } | null)?.code;
+}
+
 /** Turns an error into one French line and an exit code. */
 export function explain(err: unknown, ctx: ErrorContext): { line: string; code: number } {
   const where = ctx.host.includes(":") ? `[${ctx.host}]:${ctx.port}` : `${ctx.host}:${ctx.port}`;
@@ -79,7 +84,7 @@ export function explain(err: unknown, ctx: ErrorContext): { line: string; code: 
     return network(`réseau injoignable pour ${where}`);
   }
   // getaddrinfo (node:dns) refuses a name lookup without the net permission.
-  const code = (err as { code?: string }).code;
+  const code = errorCode(err);
   if (code === "EPERM" && /getaddrinfo/.test(String(err))) {
     return explain(new Deno.errors.NotCapable(), ctx);
   }
@@ -138,7 +143,7 @@ export const ACCEPT_RETRY_MS = 100;
  * Any other failure is rethrown.
  */
 export async function acceptFailed(err: unknown): Promise<void> {
-  const code = (err as { code?: string }).code;
+  const code = errorCode(err);
   if (code === "EMFILE" || code === "ENFILE") {
     if (Date.now() - lastDescriptorWarning > 1000) {
       printError(

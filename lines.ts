@@ -32,7 +32,7 @@ export const MAX_LINE = 65536;
  * idle connection, whose pending read holds its buffer, costs little memory.
  */
 export const READ_SIZE = 4096;
-/** Largest read, in bytes. */
+/** Largest size a reader's buffer grows to, beyond the partial line it may hold (bytes). */
 export const MAX_READ = 65536;
 
 /** Printed after a piece of a line cut at {@link MAX_LINE}: the next message carries on. */
@@ -82,6 +82,22 @@ type ReadResult = number | null | ReadFailure;
 
 const NEWLINE = 0x0a;
 const RETURN = 0x0d;
+const encoder = new TextEncoder();
+
+/**
+ * Where to cut `bytes` at or before `at` so that no UTF-8 character is cut in
+ * two: before the lead byte of a character that does not end by `at`. The cut
+ * never goes back past `from`; with `mayBeEmpty` false it stays after `from`.
+ */
+function utf8Cut(bytes: Uint8Array, from: number, at: number, mayBeEmpty: boolean): number {
+  for (let k = at - 1; k >= Math.max(from, at - 4); k--) {
+    const byte = bytes[k];
+    if ((byte & 0xc0) === 0x80) continue; // a continuation byte: look further back
+    const size = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return k + size > at && (k > from || mayBeEmpty) ? k : at;
+  }
+  return at;
+}
 
 /** Reads messages from a byte stream, as described in the module doc. */
 export class LineReader {
@@ -178,7 +194,7 @@ export class LineReader {
     const messages = this.#lines();
     // A partial line may not grow past the limit: hand out its full pieces now.
     while (this.#end - this.#start > this.#maxLine) {
-      const cut = this.#cutAt(this.#start + this.#maxLine, false);
+      const cut = utf8Cut(this.#buffer, this.#start, this.#start + this.#maxLine, false);
       messages.push({ text: this.#text(this.#start, cut), end: "cut" });
       messages.raw = undefined;
       this.#start = cut;
@@ -223,7 +239,7 @@ export class LineReader {
     for (let line of lines) {
       if (line.endsWith("\r")) line = line.slice(0, -1);
       // A line longer than the limit (possible only with a small maxLine) comes out in pieces.
-      if (line.length * 3 > this.#maxLine && this.#bytes(line).length > this.#maxLine) {
+      if (line.length * 3 > this.#maxLine && encoder.encode(line).length > this.#maxLine) {
         plain = false;
         this.#pushPieces(messages, line);
       } else {
@@ -239,7 +255,7 @@ export class LineReader {
   #flush(end: "quiet" | "eof"): Batch {
     let stop = this.#end;
     // At the quiet time, keep the first bytes of a character cut in two for the next read.
-    if (end === "quiet") stop = this.#cutAt(stop, true);
+    if (end === "quiet") stop = utf8Cut(this.#buffer, this.#start, stop, true);
     if (stop <= this.#start) return [];
     let text = this.#text(this.#start, stop);
     if (text.endsWith("\r")) text = text.slice(0, -1);
@@ -252,38 +268,16 @@ export class LineReader {
     return this.#decoder.decode(this.#buffer.subarray(from, to));
   }
 
-  /** The UTF-8 bytes of a string (rare path: over-long lines). */
-  #bytes(line: string): Uint8Array {
-    return new TextEncoder().encode(line);
-  }
-
   /** Pushes a too-long line in pieces of at most maxLine bytes. */
   #pushPieces(messages: Message[], line: string): void {
-    const bytes = this.#bytes(line);
+    const bytes = encoder.encode(line); // rare path: only with a small maxLine
     let from = 0;
     while (bytes.length - from > this.#maxLine) {
-      let cut = from + this.#maxLine;
-      while (cut > from + 1 && (bytes[cut] & 0xc0) === 0x80) cut--; // not inside a character
+      const cut = utf8Cut(bytes, from, from + this.#maxLine, false);
       messages.push({ text: this.#decoder.decode(bytes.subarray(from, cut)), end: "cut" });
       from = cut;
     }
     messages.push({ text: this.#decoder.decode(bytes.subarray(from)), end: "newline" });
-  }
-
-  /**
-   * Where to cut the buffer at or before `at`, so that no UTF-8 character is
-   * cut in two: before the lead byte of a character that does not end by
-   * `at`. With `mayBeEmpty` false, a piece is never empty.
-   */
-  #cutAt(at: number, mayBeEmpty: boolean): number {
-    const b = this.#buffer;
-    for (let k = at - 1; k >= Math.max(this.#start, at - 4); k--) {
-      const byte = b[k];
-      if ((byte & 0xc0) === 0x80) continue; // a continuation byte: look further back
-      const size = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
-      return k + size > at && (k > this.#start || mayBeEmpty) ? k : at;
-    }
-    return at;
   }
 }
 
