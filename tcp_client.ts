@@ -1,22 +1,19 @@
 #!/usr/bin/env -S deno run --allow-net --unstable-net
 /**
- * tcp_client.ts -- the workshop's TCP client: connects, sends a message, closes.
+ * tcp_client.ts -- le client TCP de l'atelier : se connecte, envoie un message, se déconnecte.
  *
- * Run:  deno run --allow-net tcp_client.ts
- *       printf 'a\nb\n' | deno run --allow-net tcp_client.ts   (sends what it reads, like nc)
- * Try:  nc -l 8888                             (in a second terminal, started first)
- *
- * What is sent: `--message` if given; otherwise piped stdin, if it has bytes;
- * otherwise the workshop's "abcdefg!\n" (also with an empty stdin, as in cron).
+ * Lancer :   deno run --allow-net tcp_client.ts
+ *            printf 'a\nb\n' | deno run --allow-net tcp_client.ts   (envoie ce qu'il lit, comme nc)
+ * Essayer :  nc -l 8888                             (dans un second terminal, lancé avant)
  */
-import { readFlags } from "./flags.ts";
-import { exitOnErrors } from "./errors.ts";
-import { LineReader, shown } from "./lines.ts";
-import { formatAddr, print } from "./terminal.ts";
+import { readFlags } from "./lib/flags.ts";
+import { messages } from "./lib/lines.ts";
+import { formatAddr } from "./lib/net.ts";
+import { print } from "./lib/terminal.ts";
 
-// 1. Read the flags: by default "abcdefg!\n" to 127.0.0.1:8888, as in the workshop.
+// 1. Les options : "abcdefg!\n" vers 127.0.0.1:8888, comme dans l'atelier.
 const flags = readFlags({
-  program: "tcp_client.ts",
+  transport: "tcp",
   purpose: "client TCP de l'atelier : se connecte, envoie un message, se déconnecte.",
   role: "client",
   defaults: { host: "127.0.0.1", port: 8888, message: "abcdefg!\n", timeout: 5 },
@@ -26,46 +23,41 @@ const flags = readFlags({
     "s'il est vide, le message par défaut est envoyé.",
   ],
   example: "nc -l 8888   (à lancer avant ce client)",
+  refused: "Erreur: Serveur indisponible",
 });
-exitOnErrors({ program: "tcp_client.ts", ...flags, refused: "Erreur: Serveur indisponible" });
 
-// 2. Connect: socket() + connect(). The three-way handshake happens here, so a
-// closed port fails now ("connection refused"), before any byte is sent. If a
-// firewall silently drops our packets, nothing answers at all: the system
-// would retry for minutes, so we give up after --timeout seconds.
+// 2. La connexion : socket() + connect(). La poignée de main TCP a lieu ici :
+// un port fermé échoue tout de suite (« connexion refusée »). Si un pare-feu
+// jette nos paquets sans répondre, on abandonne après --timeout secondes.
 const conn = await Deno.connect({
   hostname: flags.host,
   port: flags.port,
   signal: AbortSignal.timeout(flags.timeout * 1000),
 });
 
-// 3. Send every byte. `conn.write` may take only part of the buffer (when the
-// socket's send buffer is full) and returns how many bytes it took: loop until
-// all are written, as Beej's sendall() and Stevens' writen() do.
-async function writeAll(data: Uint8Array): Promise<number> {
+// 3. Envoyer chaque octet. write() peut n'en prendre qu'une partie (quand le
+// tampon d'envoi est plein) et dit combien : on recommence avec le reste,
+// comme sendall() en Python.
+async function sendAll(data: Uint8Array): Promise<number> {
   let written = 0;
   while (written < data.length) written += await conn.write(data.subarray(written));
   return written;
 }
 let sent = 0;
 if (!flags.given.has("message") && !Deno.stdin.isTerminal()) {
-  // Piped stdin: pass it on chunk by chunk, so that a big file never sits in memory.
+  // stdin redirigé : on le transmet morceau par morceau, comme nc.
   const chunk = new Uint8Array(16384);
   for (let n; (n = await Deno.stdin.read(chunk)) !== null;) {
-    sent += await writeAll(chunk.subarray(0, n));
+    sent += await sendAll(chunk.subarray(0, n));
   }
 }
-if (sent === 0) sent = await writeAll(new TextEncoder().encode(flags.message));
-console.log(`${sent} octets envoyés à ${formatAddr(conn.remoteAddr)}`);
+if (sent === 0) sent = await sendAll(new TextEncoder().encode(flags.message));
+print(`${sent} octets envoyés à ${formatAddr(conn.remoteAddr)}`);
 
-// 4. Half-close: shutdown(SHUT_WR) sends FIN, "I have nothing more to say",
-// while we can still read. Closing at once could lose what the server sends
-// back; waiting for its own close means every byte was delivered.
+// 4. Demi-fermeture : shutdown(SHUT_WR) envoie le FIN, « je n'ai plus rien à
+// dire », mais on peut encore lire ce que le serveur répond, jusqu'à sa fermeture.
 await conn.closeWrite();
-const replies = new LineReader(conn);
-for (let batch; (batch = await replies.read()) !== null;) {
-  print(batch.map((m) => `Serveur: ${shown(m)}\n`).join(""));
-}
+for await (const reply of messages(conn)) print(`Serveur: ${reply.text}`);
 
-// 5. The server closed its side too (read returned 0 bytes): close the socket.
+// 5. Le serveur a fermé à son tour (recv() a rendu 0 octet) : on ferme la socket.
 conn.close();

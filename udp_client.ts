@@ -1,40 +1,38 @@
 #!/usr/bin/env -S deno run --allow-net --unstable-net
 /**
- * udp_client.ts -- the workshop's UDP client: sends one datagram and exits.
+ * udp_client.ts -- le client UDP de l'atelier : envoie un datagramme et s'arrête.
  *
- * Run:  deno run --allow-net udp_client.ts      (deno.json turns on --unstable-net)
- * Try:  nc -u -l 8888                           (in a second terminal, started first)
+ * Lancer :   deno run --allow-net udp_client.ts      (le deno.json du dossier active --unstable-net)
+ * Essayer :  nc -u -l 8888                           (dans un second terminal, lancé avant)
  */
-import { readFlags } from "./flags.ts";
-import { exitOnErrors, requireUnstableNet } from "./errors.ts";
-import { formatAddr } from "./terminal.ts";
+import { readFlags } from "./lib/flags.ts";
+import { formatAddr } from "./lib/net.ts";
+import { print } from "./lib/terminal.ts";
 
-// 1. Read the flags: by default "Salut !\n" to 127.0.0.1:8888, as in the workshop.
+// 1. Les options : "Salut !\n" vers 127.0.0.1:8888, comme dans l'atelier.
 const flags = readFlags({
-  program: "udp_client.ts",
+  transport: "udp",
   purpose: "client UDP de l'atelier : envoie un datagramme et s'arrête.",
   role: "client",
   defaults: { host: "127.0.0.1", port: 8888, message: "Salut !\n" },
   example: "nc -u -l 8888   (à lancer avant ce client)",
 });
-exitOnErrors({ program: "udp_client.ts", ...flags });
-requireUnstableNet("udp_client.ts");
 
-// 2. Open a UDP socket. Port 0 asks the system for any free ("ephemeral") port:
-// a client does not care which port it sends from. IPv6 servers need an IPv6 socket.
+// 2. La socket UDP. Le port 0 demande au système un port libre quelconque : un
+// client se moque du port d'où il envoie. Un serveur IPv6 demande une socket IPv6.
 const socket = Deno.listenDatagram({
   transport: "udp",
   hostname: flags.host.includes(":") ? "::" : "0.0.0.0",
   port: 0,
 });
 
-// 3. Send one datagram: one `send` is one message, delivered whole or not at all.
-// There is no connection, so nothing tells us whether anyone is listening: if
-// no one is, the datagram is simply dropped, and this still "succeeds".
+// 3. Un send() = un datagramme, livré entier ou pas du tout. Pas de connexion :
+// rien ne nous dit si quelqu'un écoute. Si personne n'écoute, le datagramme
+// est perdu, et l'envoi « réussit » quand même.
 const data = new TextEncoder().encode(flags.message);
 const server: Deno.NetAddr = { transport: "udp", hostname: flags.host, port: flags.port };
 await socket.send(data, server);
-console.log(`Message envoyé à ${formatAddr(server)} (${data.length} octets)`);
+print(`Message envoyé à ${formatAddr(server)} (${data.length} octets)`);
 
-// 4. Close the socket and leave.
+// 4. Fermer la socket.
 socket.close();

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { LineReader } from "../lines.ts";
+import { LineReader } from "../lib/lines.ts";
 
 const [mode, portText, keep] = Deno.args;
 const port = Number(portText);

@@ -2,7 +2,7 @@
  * lines_bench.ts -- micro-benchmarks of the line reader (`deno bench bench/`).
  * Each case reads 4 MiB from memory in 64 KiB chunks, the way a socket delivers them.
  */
-import { LineReader } from "../lines.ts";
+import { LineReader } from "../lib/lines.ts";
 
 const encoder = new TextEncoder();
 const TOTAL = 4 * 1024 * 1024;

@@ -1,5 +1,5 @@
 /**
- * errors.ts -- exit codes, and the French line for each error a user meets.
+ * errors.ts -- the French line and the exit code for each error a user meets.
  *
  * As with Stevens' wrappers (`Socket`, `Bind`, ...), the lessons call the socket
  * functions plainly and let this module turn a failure into one clear line and
@@ -7,26 +7,13 @@
  *
  * @module
  */
+import { EXIT } from "./exit.ts";
+import { runCommand } from "./program.ts";
+import { connectionLost, errorCode, formatAddr } from "./net.ts";
 import { printError } from "./terminal.ts";
-
-/** Exit codes, the same for every program (see the README). */
-export const EXIT = {
-  /** Done, or stopped with Ctrl+C / SIGTERM. */
-  OK: 0,
-  /** A network error: server unavailable, port in use, unknown host, lost connection. */
-  NETWORK: 1,
-  /** A bad command line. */
-  USAGE: 2,
-  /** Deno was not given what the program needs: `--allow-net` or `--unstable-net`. */
-  SETUP: 3,
-  /** A second Ctrl+C while the program was stopping. */
-  INTERRUPTED: 130,
-} as const;
 
 /** What a program was doing, to name it in the error line. */
 export interface ErrorContext {
-  /** Path of the script, e.g. `tcp_client.ts`. */
-  program: string;
   /** Host and port the program listens on or connects to. */
   host: string;
   port: number;
@@ -34,11 +21,6 @@ export interface ErrorContext {
   refused?: string;
   /** Seconds a client waits for its connection (`--timeout`). */
   timeout?: number;
-}
-
-/** The system error code of an error (`EMFILE`, `ENOTFOUND`...), if it has one. */
-function errorCode(err: unknown): string | undefined {
-  return (err as { code?: string } | null)?.code;
 }
 
 /** Turns an error into one French line and an exit code. */
@@ -50,7 +32,7 @@ export function explain(err: unknown, ctx: ErrorContext): { line: string; code: 
   }
   if (err instanceof Deno.errors.NotCapable) {
     return {
-      line: `Erreur: accès réseau non autorisé. Lancez : deno run --allow-net ${ctx.program}`,
+      line: `Erreur: accès réseau non autorisé. Lancez : ${runCommand()}`,
       code: EXIT.SETUP,
     };
   }
@@ -101,16 +83,24 @@ export function explain(err: unknown, ctx: ErrorContext): { line: string; code: 
 }
 
 /**
- * Says in French how a connection was lost, or returns null when the error is
- * not a lost connection (then it is a bug, or the program closed it itself).
+ * A client's connection broke (a reset, say): prints one French line naming
+ * the client, and returns false, so that a server goes on serving the others.
+ * Any other error is not a lost connection: it is rethrown.
  */
-export function connectionLost(err: unknown): string | null {
-  if (err instanceof Deno.errors.ConnectionReset) return "connexion réinitialisée par le pair";
-  if (err instanceof Deno.errors.ConnectionAborted) return "connexion interrompue";
-  if (err instanceof Deno.errors.BrokenPipe) return "connexion fermée par le pair pendant l'envoi";
-  if (err instanceof Deno.errors.NotConnected) return "connexion fermée";
-  if (err instanceof Deno.errors.TimedOut) return "connexion perdue (délai dépassé)";
-  return null;
+export function clientLost(err: unknown, conn: Deno.Conn): false {
+  const lost = connectionLost(err);
+  if (lost === null) throw err;
+  printError(`Erreur: ${lost} (client ${formatAddr(conn.remoteAddr)})`);
+  return false;
+}
+
+/**
+ * A datagram could not leave (too big for one datagram, say): prints one
+ * French line naming the address it was for. The server goes on.
+ */
+export function notSent(err: unknown, to: Deno.Addr): void {
+  const why = err instanceof Error ? err.message : String(err);
+  printError(`[${formatAddr(to)}] Erreur: réponse non envoyée (${why})`);
 }
 
 /**
@@ -129,46 +119,14 @@ export function exitOnErrors(ctx: ErrorContext): void {
   globalThis.addEventListener("error", (e) => handle(e, e.error));
 }
 
-/** When the last "out of file descriptors" line was printed (ms). */
-let lastDescriptorWarning = 0;
-/** How long a server waits before it tries `accept` again after running out of descriptors (ms). */
-export const ACCEPT_RETRY_MS = 100;
-
-/**
- * `accept` failed. Two reasons are part of a server's life, and it goes on:
- * - a client reset its connection before the server took it;
- * - each connection takes a file descriptor, and a process has a limited
- *   number (`ulimit -n`): when they run out, say so (once a second at most)
- *   and wait a little for clients to leave before trying again.
- * Any other failure is rethrown.
- */
-export async function acceptFailed(err: unknown): Promise<void> {
-  const code = errorCode(err);
-  if (code === "EMFILE" || code === "ENFILE") {
-    if (Date.now() - lastDescriptorWarning > 1000) {
-      printError(
-        "Erreur: plus de descripteur de fichier libre (trop de connexions, voir ulimit -n) ; " +
-          "les nouveaux clients attendent",
-      );
-      lastDescriptorWarning = Date.now();
-    }
-    await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
-    return;
-  }
-  const lost = connectionLost(err);
-  if (lost === null) throw err;
-  printError(`Erreur: un client est parti avant d'être accepté (${lost})`);
-}
-
 /**
  * UDP sockets are still "unstable" in Deno: without `--unstable-net` (or the
  * project's deno.json), `Deno.listenDatagram` does not exist. Say so in French.
  */
-export function requireUnstableNet(program: string): void {
+export function requireUnstableNet(): void {
   if (typeof Deno.listenDatagram === "function") return;
   printError(
-    `Erreur: les sockets UDP de Deno demandent --unstable-net. Lancez : ` +
-      `deno run --allow-net --unstable-net ${program}`,
+    `Erreur: les sockets UDP de Deno demandent --unstable-net. Lancez : ${runCommand("", true)}`,
   );
   Deno.exit(EXIT.SETUP);
 }

@@ -285,3 +285,63 @@ export class LineReader {
 export function shown(message: Message): string {
   return message.end === "cut" ? message.text + CONTINUED : message.text;
 }
+
+/** A message as the lessons see it. */
+export interface Received {
+  /** The text, without its "\n"; a piece of an over-long line ends with {@link CONTINUED}. */
+  text: string;
+  /**
+   * "\n" when the message ended with a newline (or is a piece of a longer
+   * line), "" when it did not: the peer paused, or closed, without one.
+   */
+  eol: "\n" | "";
+}
+
+/**
+ * The messages of a byte stream, one at a time: `for await (const message of
+ * messages(conn))`, or `await messages(conn).next()` for one. See the module
+ * doc for how the stream is cut into messages.
+ */
+export function messages(reader: ByteReader, options: LineReaderOptions = {}): Messages {
+  return new Messages(new LineReader(reader, options));
+}
+
+/** The iterator of {@link messages}. */
+export class Messages implements AsyncIterable<Received>, AsyncIterator<Received> {
+  #lines: LineReader;
+  #batch: Message[] = [];
+  #at = 0;
+
+  constructor(lines: LineReader) {
+    this.#lines = lines;
+  }
+
+  /** The next message, or null once the stream has ended. */
+  async read(): Promise<Received | null> {
+    if (this.#at === this.#batch.length) {
+      const batch = await this.#lines.read();
+      if (batch === null) return null;
+      this.#batch = batch;
+      this.#at = 0;
+    }
+    return this.#take();
+  }
+
+  /** For `for await`: the messages of one read come out without waiting again. */
+  next(): Promise<IteratorResult<Received>> {
+    if (this.#at < this.#batch.length) return Promise.resolve({ value: this.#take(), done: false });
+    return this.read().then((value) =>
+      value === null ? { value: undefined, done: true } : { value, done: false }
+    );
+  }
+
+  #take(): Received {
+    const message = this.#batch[this.#at++];
+    const eol = message.end === "newline" || message.end === "cut" ? "\n" : "";
+    return { text: shown(message), eol };
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Received> {
+    return this;
+  }
+}

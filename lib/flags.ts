@@ -9,8 +9,10 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { EXIT } from "./errors.ts";
-import { print, printError } from "./terminal.ts";
+import { exitOnErrors, requireUnstableNet } from "./errors.ts";
+import { EXIT } from "./exit.ts";
+import { runCommand, scriptPath } from "./program.ts";
+import { flushOutput, printError, write } from "./terminal.ts";
 
 /** Every flag a program may take, with the type of its value. */
 export interface Flags {
@@ -30,8 +32,8 @@ export interface Flags {
 
 /** What a program says about itself and which flags it takes. */
 export interface FlagSpec<K extends keyof Flags> {
-  /** Path of the script from the project folder, e.g. `tcp_server.ts`. */
-  program: string;
+  /** The protocol: UDP programs need Deno's `--unstable-net`. */
+  transport: "tcp" | "udp";
   /** One French sentence: what the program does. */
   purpose: string;
   /** Servers accept port 0 ("any free port"); clients need 1-65535. */
@@ -44,6 +46,8 @@ export interface FlagSpec<K extends keyof Flags> {
   notes?: string[];
   /** The command to try the program from a second terminal. */
   example: string;
+  /** The line for "connection refused", when the workshop has its own wording. */
+  refused?: string;
 }
 
 /** The outcome of {@link parseFlags}: values, or text to print and an exit code. */
@@ -65,14 +69,6 @@ const FLAG_INFO: Record<keyof Flags, { name: string; short?: string; value?: str
 const MAX_BUFFER_SIZE = 65536;
 /** Longest timeout accepted, in seconds (one hour). */
 const MAX_TIMEOUT = 3600;
-
-/**
- * How the user starts this program: the script's path, or, in a binary made
- * by `deno compile` (see scripts/compile.ts), the binary's own name.
- */
-export function invocation<K extends keyof Flags>(spec: FlagSpec<K>): string {
-  return Deno.build.standalone ? Deno.execPath().replace(/^.*[\\/]/, "") : spec.program;
-}
 
 /** Parses `args` against `spec`. Pure: prints nothing and never exits. */
 export function parseFlags<K extends keyof Flags>(
@@ -99,7 +95,7 @@ export function parseFlags<K extends keyof Flags>(
   const fail = (what: string) => ({
     ok: false as const,
     code: EXIT.USAGE,
-    text: `Erreur: ${what} (voir ${invocation(spec)} --help)`,
+    text: `Erreur: ${what} (voir : ${runCommand("--help", spec.transport === "udp")})`,
   });
 
   const flags = { ...spec.defaults } as Pick<Flags, K>;
@@ -201,11 +197,9 @@ export function usage<K extends keyof Flags>(spec: FlagSpec<K>): string {
   rows.push(["-h, --help", "afficher cette aide"]);
   const width = Math.max(...rows.map(([left]) => left.length)) + 2;
   return [
-    `${spec.program} -- ${spec.purpose}`,
+    `${scriptPath()} -- ${spec.purpose}`,
     "",
-    Deno.build.standalone
-      ? `Usage : ${invocation(spec)} [options]`
-      : `Usage : deno run --allow-net ${spec.program} [options]`,
+    `Usage : ${runCommand("[options]", spec.transport === "udp")}`,
     "",
     "Options :",
     ...rows.map(([left, right]) => `  ${left.padEnd(width)}${right}`),
@@ -219,14 +213,26 @@ export function usage<K extends keyof Flags>(spec: FlagSpec<K>): string {
 /**
  * Reads `Deno.args` for `spec`: the flags' values, and which flags the user
  * gave. On `--help` it prints the usage and exits 0; on a bad flag it prints
- * one French line on stderr and exits 2.
+ * one French line on stderr and exits 2. From then on, any error that
+ * escapes the program prints its French line and exits with its code.
  */
 export function readFlags<K extends keyof Flags>(
   spec: FlagSpec<K>,
 ): Pick<Flags, K> & { given: Set<K> } {
   const result = parseFlags(Deno.args, spec);
-  if (result.ok) return { ...result.flags, given: result.given };
-  if (result.code === EXIT.OK) print(result.text);
-  else printError(result.text);
-  Deno.exit(result.code);
+  if (!result.ok) {
+    if (result.code === EXIT.OK) write(result.text);
+    else printError(result.text);
+    flushOutput();
+    Deno.exit(result.code);
+  }
+  const flags = result.flags as Partial<Flags>;
+  exitOnErrors({
+    host: flags.host ?? "",
+    port: flags.port ?? 0,
+    timeout: flags.timeout,
+    refused: spec.refused,
+  });
+  if (spec.transport === "udp") requireUnstableNet();
+  return { ...result.flags, given: result.given };
 }

@@ -1,0 +1,169 @@
+/**
+ * net.ts -- the socket helpers of the lessons, as Stevens keeps `writen`,
+ * `readable_timeo` and his wrappers in his `lib/`: sending every byte,
+ * accepting clients come what may, waiting for a datagram with a time limit.
+ *
+ * @module
+ */
+import { printError } from "./terminal.ts";
+
+const encoder = new TextEncoder();
+
+/**
+ * Writes every byte of `data` (text is sent as UTF-8), as Beej's `sendall()`
+ * and Stevens' `writen()`: one `write` may take only part of the buffer.
+ * Returns how many bytes were written.
+ */
+export async function writeAll(conn: Deno.Conn, data: string | Uint8Array): Promise<number> {
+  const bytes = typeof data === "string" ? encoder.encode(data) : data;
+  let written = 0;
+  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
+  return written;
+}
+
+/** When the last "out of file descriptors" line was printed (ms). */
+let lastDescriptorWarning = 0;
+/** How long a server waits before it tries `accept` again after running out of descriptors (ms). */
+export const ACCEPT_RETRY_MS = 100;
+
+/**
+ * `listener.accept()`, for a server that must live on whatever happens to one
+ * client. Two failures are part of a server's life, and it goes on:
+ * - a client reset its connection before the server took it (one line, and
+ *   the next client is accepted);
+ * - each connection takes a file descriptor, and a process has a limited
+ *   number (`ulimit -n`): when they run out, it says so (once a second at
+ *   most) and waits a little for clients to leave before trying again.
+ * Any other failure is thrown.
+ */
+export async function acceptOrWait(listener: Deno.Listener): Promise<Deno.Conn> {
+  while (true) {
+    try {
+      return await listener.accept();
+    } catch (err) {
+      const code = errorCode(err);
+      if (code === "EMFILE" || code === "ENFILE") {
+        if (Date.now() - lastDescriptorWarning > 1000) {
+          printError(
+            "Erreur: plus de descripteur de fichier libre (trop de connexions, voir ulimit -n) ; " +
+              "les nouveaux clients attendent",
+          );
+          lastDescriptorWarning = Date.now();
+        }
+        await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
+        continue;
+      }
+      const lost = connectionLost(err);
+      if (lost === null) throw err;
+      printError(`Erreur: un client est parti avant d'être accepté (${lost})`);
+    }
+  }
+}
+
+/** A datagram and who sent it, as `receive` gives them. */
+export type Datagram = [data: Uint8Array, from: Deno.NetAddr];
+
+/** What a socket's receive in flight gives: a datagram, or its failure as a value. */
+type Pending = { result: Promise<Datagram | Error>; settled: boolean };
+/**
+ * The receive in flight of each socket. A pending `receive` cannot be
+ * cancelled: when a time limit wins, it stays in flight and the next wait
+ * takes it over (a second one beside it could return datagrams out of order).
+ */
+const inFlight = new WeakMap<Deno.DatagramConn, Pending>();
+/** Each socket's buffer, big enough for the largest datagram. */
+const buffers = new WeakMap<Deno.DatagramConn, Uint8Array>();
+
+function pendingReceive(socket: Deno.DatagramConn): Pending {
+  let pending = inFlight.get(socket);
+  if (pending === undefined) {
+    let buffer = buffers.get(socket);
+    if (buffer === undefined) buffers.set(socket, buffer = new Uint8Array(65536));
+    const entry: Pending = {
+      // Its failure is kept as a value, so that closing the socket is no unhandled rejection.
+      result: socket.receive(buffer).then(
+        ([data, from]) => [data.slice(), from as Deno.NetAddr] as Datagram,
+        (err: Error) => err,
+      ),
+      settled: false,
+    };
+    entry.result.then(() => entry.settled = true);
+    inFlight.set(socket, pending = entry);
+  }
+  return pending;
+}
+
+/**
+ * The next datagram that `socket` receives, or null if none came before
+ * `deadline` (a time from `Date.now()`): Stevens' `readable_timeo`.
+ */
+export async function receiveBefore(
+  socket: Deno.DatagramConn,
+  deadline: number,
+): Promise<Datagram | null> {
+  const pending = pendingReceive(socket);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<null>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, deadline - Date.now()), null);
+  });
+  const got = await Promise.race([pending.result, late]);
+  clearTimeout(timer);
+  if (got === null) return null;
+  inFlight.delete(socket);
+  if (got instanceof Error) throw got;
+  return got;
+}
+
+/**
+ * Drops the datagrams that have already arrived and that nobody waited for:
+ * replies that came after their time limit. Without this, the next request
+ * would get the previous request's late reply, and every answer after it
+ * would be one behind.
+ */
+export async function forgetLateReplies(socket: Deno.DatagramConn): Promise<void> {
+  while (true) {
+    const pending = pendingReceive(socket);
+    // Let the event loop hand over what the system already holds.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    if (!pending.settled) return;
+    inFlight.delete(socket);
+    const got = await pending.result;
+    if (got instanceof Error) throw got;
+  }
+}
+
+/** Whether two addresses are the same IP and port (an IPv4 address may come IPv4-mapped). */
+export function sameAddress(a: Deno.NetAddr, b: Deno.NetAddr): boolean {
+  const ip = (addr: Deno.NetAddr) => addr.hostname.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, "$1");
+  return a.port === b.port && ip(a) === ip(b);
+}
+
+/** The system error code of an error (`EMFILE`, `ENOTFOUND`...), if it has one. */
+export function errorCode(err: unknown): string | undefined {
+  return (err as { code?: string } | null)?.code;
+}
+
+/**
+ * Formats a network address as `ip:port`, with IPv6 in brackets: `[::1]:5000`.
+ * An IPv4 client of a server on `::` shows as `::ffff:127.0.0.1`: it is shown
+ * as the IPv4 address it is.
+ */
+export function formatAddr(addr: Deno.Addr): string {
+  if (addr.transport !== "tcp" && addr.transport !== "udp") return String(addr.transport);
+  const ip = addr.hostname.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, "$1");
+  const host = ip.includes(":") ? `[${ip}]` : ip;
+  return `${host}:${addr.port}`;
+}
+
+/**
+ * Says in French how a connection was lost, or returns null when the error is
+ * not a lost connection (then it is a bug, or the program closed it itself).
+ */
+export function connectionLost(err: unknown): string | null {
+  if (err instanceof Deno.errors.ConnectionReset) return "connexion réinitialisée par le pair";
+  if (err instanceof Deno.errors.ConnectionAborted) return "connexion interrompue";
+  if (err instanceof Deno.errors.BrokenPipe) return "connexion fermée par le pair pendant l'envoi";
+  if (err instanceof Deno.errors.NotConnected) return "connexion fermée";
+  if (err instanceof Deno.errors.TimedOut) return "connexion perdue (délai dépassé)";
+  return null;
+}
