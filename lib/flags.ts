@@ -95,7 +95,7 @@ export function parseFlags<K extends keyof Flags>(
   const fail = (what: string) => ({
     ok: false as const,
     code: EXIT.USAGE,
-    text: `Erreur: ${what} (voir : ${runCommand("--help", spec.transport === "udp")})`,
+    text: `Erreur: ${what} (voir : ${runCommand("--help")})`,
   });
 
   const flags = { ...spec.defaults } as Pick<Flags, K>;
@@ -199,7 +199,7 @@ export function usage<K extends keyof Flags>(spec: FlagSpec<K>): string {
   return [
     `${scriptPath()} -- ${spec.purpose}`,
     "",
-    `Usage : ${runCommand("[options]", spec.transport === "udp")}`,
+    `Usage : ${runCommand("[options]")}`,
     "",
     "Options :",
     ...rows.map(([left, right]) => `  ${left.padEnd(width)}${right}`),

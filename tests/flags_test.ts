@@ -1,16 +1,16 @@
 import assert from "node:assert/strict";
-import { type FlagSpec, parseFlags } from "../flags.ts";
-import { runProgram } from "./helpers.ts";
+import { type FlagSpec, parseFlags } from "../lib/flags.ts";
+import { ROOT, runProgram } from "./helpers.ts";
 
 const server: FlagSpec<"host" | "port" | "keepOpen"> = {
-  program: "tcp_server.ts",
+  transport: "tcp",
   purpose: "serveur de test.",
   role: "server",
   defaults: { host: "0.0.0.0", port: 8888, keepOpen: false },
   example: "nc 127.0.0.1 8888",
 };
 const client: FlagSpec<"host" | "port" | "message" | "timeout"> = {
-  program: "tcp_client.ts",
+  transport: "tcp",
   purpose: "client de test.",
   role: "client",
   defaults: { host: "127.0.0.1", port: 8888, message: "abcdefg!\n", timeout: 2 },
@@ -18,7 +18,7 @@ const client: FlagSpec<"host" | "port" | "message" | "timeout"> = {
 };
 const udp: FlagSpec<"port" | "bufferSize"> = {
   ...server,
-  program: "udp_server.ts",
+  transport: "udp",
   defaults: { port: 8888, bufferSize: 1024 },
 };
 
@@ -32,7 +32,8 @@ function rejected<K extends "host" | "port" | "message" | "timeout" | "keepOpen"
   if (result.ok) throw new Error("unreachable");
   assert.equal(result.code, 2);
   assert.doesNotMatch(result.text, /\n/, "one line only");
-  assert.match(result.text, new RegExp(`\\(voir ${spec.program} --help\\)$`));
+  // The hint is a command that runs as typed, from the folder the test runs in.
+  assert.match(result.text, / \(voir : deno run --allow-net \S+\.ts --help\)$/);
   return result.text;
 }
 
@@ -130,8 +131,9 @@ Deno.test("parseFlags() answers --help with the usage: purpose, every flag, defa
     assert.equal(result.ok, false);
     if (result.ok) return;
     assert.equal(result.code, 0);
-    assert.match(result.text, /^tcp_server\.ts -- serveur de test\./);
-    assert.match(result.text, /Usage : deno run --allow-net tcp_server\.ts \[options\]/);
+    // The program is named as typed (here the test file, which is the main module).
+    assert.match(result.text, /^\S+\.ts -- serveur de test\./);
+    assert.match(result.text, /Usage : deno run --allow-net \S+\.ts \[options\]/);
     assert.match(result.text, /--host ADRESSE +adresse où écouter \(défaut : 0\.0\.0\.0/);
     assert.match(result.text, /--port PORT +port où écouter \(défaut : 8888/);
     assert.match(result.text, /-k, --keep-open +rester ouvert/);
@@ -176,7 +178,10 @@ Deno.test("every program answers a bad flag with one French line and exit code 2
       assert.equal(code, 2, `${file} ${args.join(" ")}`);
       assert.equal(stdout, "");
       assert.match(stderr, expected);
-      assert.match(stderr, new RegExp(`\\(voir ${escaped(file)} --help\\)\n$`));
+      assert.match(
+        stderr,
+        new RegExp(`\\(voir : deno run --allow-net ${escaped(file)} --help\\)\n$`),
+      );
       assert.equal(stderr.split("\n").length, 2, "exactly one line");
     }
   }
@@ -186,4 +191,24 @@ Deno.test("udp_server.ts answers a bad --buffer-size with exit code 2", async ()
   const { code, stderr } = await runProgram("udp_server.ts", ["--buffer-size", "0"]);
   assert.equal(code, 2);
   assert.match(stderr, /^Erreur: taille de tampon invalide « 0 » : attendu un entier de 1 à 65536/);
+});
+
+Deno.test("hints name the command as typed from the current folder, here exercises/", async () => {
+  const run = (args: string[]) =>
+    new Deno.Command("deno", {
+      args: ["run", "--allow-net", "ex1_tcp_server.ts", ...args],
+      cwd: `${ROOT}exercises`,
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+  const bad = await run(["--nope"]);
+  assert.equal(bad.code, 2);
+  assert.equal(
+    new TextDecoder().decode(bad.stderr),
+    "Erreur: option inconnue --nope (voir : deno run --allow-net ex1_tcp_server.ts --help)\n",
+  );
+  const help = new TextDecoder().decode((await run(["--help"])).stdout);
+  assert.match(help, /^ex1_tcp_server\.ts -- /);
+  assert.match(help, /\nUsage : deno run --allow-net ex1_tcp_server\.ts \[options\]\n/);
 });

@@ -5,7 +5,7 @@
  * programs; the case numbers are those of the hardening issue.
  */
 import assert from "node:assert/strict";
-import { LineReader, MAX_LINE } from "../lines.ts";
+import { LineReader, MAX_LINE } from "../lib/lines.ts";
 import {
   linesOf,
   program,
@@ -394,7 +394,7 @@ Deno.test("ex1_tcp_server.ts -k does not buffer without bound for a client that 
 // --- 6. Signals --------------------------------------------------------------
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  Deno.test(`ex1_tcp_server.ts -k on ${signal} with clients connected: Fin du programme, sockets closed, exit 0`, async () => {
+  Deno.test(`ex1_tcp_server.ts -k on ${signal} with clients connected: Fin de la conversation, sockets closed, exit 0`, async () => {
     const { server, port } = await startServer("exercises/ex1_tcp_server.ts", ["-k"]);
     await using _ = server;
     const conns = await Promise.all(
@@ -404,7 +404,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     server.kill(signal);
     const { code, stdout } = await server.finished();
     assert.equal(code, 0);
-    assert.match(stdout, /Fin du programme\n$/);
+    assert.match(stdout, /\nFin de la conversation\n$/);
     for (const conn of conns) {
       assert.equal(await conn.read(new Uint8Array(8)), null, "the server closed it");
       conn.close();

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type ByteReader, CONTINUED, LineReader, type Message, shown } from "../lines.ts";
+import { type ByteReader, CONTINUED, LineReader, type Message, shown } from "../lib/lines.ts";
 import { seededRandom } from "./helpers.ts";
 
 const encoder = new TextEncoder();

@@ -119,7 +119,7 @@ Deno.test("tcp_server.ts -k serves two clients at once and tells whose line is w
   await writeAll(bob, new TextEncoder().encode("encore là\n"));
   await server.waitFor(`[${b}] Reçu : encore là`);
   const carol = await Deno.connect({ hostname: "127.0.0.1", port });
-  await server.waitFor(`[127.0.0.1:${carol.localAddr.port}] Client connecté : `);
+  await server.waitFor(`[127.0.0.1:${carol.localAddr.port}] Client connecté\n`);
   bob.close();
   carol.close();
   await server.waitFor(`[${b}] Déconnecté`);
@@ -147,7 +147,8 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     const { server, port } = await startServer("tcp_server.ts", ["-k"]);
     await using _ = server;
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    await server.waitFor("Client connecté : ");
+    // With -k the address is the line's prefix, and is not repeated inside it.
+    await server.waitFor(`[127.0.0.1:${conn.localAddr.port}] Client connecté\n`);
     server.kill(signal);
     const { code, stdout, stderr } = await server.finished();
     assert.equal(code, 0);

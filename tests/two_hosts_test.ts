@@ -102,7 +102,9 @@ testTwoHosts("ex1_tcp_server.ts and ex1_tcp_client.ts talk across the network", 
   assert.equal(code, 0);
   assert.match(
     stdout,
-    new RegExp(`Client connecté : ${CLIENT_IP}:\\d+\\nReçu : bonjour\\nFin de la conversation\\n$`),
+    new RegExp(
+      `Client connecté : ${CLIENT_IP}:\\d+\\nReçu : bonjour\\nReçu : quit\\nFin de la conversation\\n$`,
+    ),
   );
 });
 

@@ -39,7 +39,7 @@ Deno.test("ex1_tcp_client.ts treats the end of input as quit", async () => {
   // The server saw "quit": its conversation ended without a reset.
   const result = await server.finished();
   assert.equal(result.code, 0);
-  assert.match(result.stdout, /\nReçu : seul\nFin de la conversation\n$/);
+  assert.match(result.stdout, /\nReçu : seul\nReçu : quit\nFin de la conversation\n$/);
 });
 
 testWith(

@@ -120,13 +120,13 @@ Deno.test("ex2_udp_server.ts shows a datagram cut at --buffer-size, and answers 
   client.socket.close();
 });
 
-Deno.test("ex2_udp_server.ts stops on SIGINT: Fin du programme, exit 0", async () => {
+Deno.test("ex2_udp_server.ts stops on SIGINT: Fin du serveur UDP, exit 0", async () => {
   const { server } = await startServer(SERVER);
   await using _ = server;
   server.kill("SIGINT");
   const { code, stdout } = await server.finished();
   assert.equal(code, 0);
-  assert.match(stdout, /\nFin du programme\n$/);
+  assert.match(stdout, /\nFin du serveur UDP\n$/);
 });
 
 Deno.test("ex2_udp_server.ts without --unstable-net names the flag: exit 3", async () => {
