@@ -31,7 +31,8 @@ while (true) {
   const conn = await acceptOrWait(listener); // listener.accept(), qui survit aux clients pressés
   if (!flags.keepOpen) {
     listener.close(); // un seul client, comme dans l'atelier : les suivants sont refusés
-    Deno.exit(await serve(conn, "") ? 0 : 1);
+    Deno.exitCode = await serve(conn, "") ? 0 : 1; // 1 si la connexion a cassé
+    break;
   }
   // Avec -k, tous les clients en même temps (pas d'await) ; le préfixe dit qui parle.
   serve(conn, `[${formatAddr(conn.remoteAddr)}] `);

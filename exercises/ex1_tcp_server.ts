@@ -34,7 +34,8 @@ while (true) {
   const conn = await acceptOrWait(listener); // listener.accept(), qui survit aux clients pressés
   if (!flags.keepOpen) {
     listener.close(); // les clients suivants sont refusés au lieu d'attendre pour rien
-    Deno.exit(await converse(conn, "") ? 0 : 1);
+    Deno.exitCode = await converse(conn, "") ? 0 : 1; // 1 si la connexion a cassé
+    break;
   }
   converse(conn, `[${formatAddr(conn.remoteAddr)}] `); // pas d'await : les autres continuent
 }

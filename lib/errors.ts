@@ -10,7 +10,7 @@
 import { EXIT } from "./exit.ts";
 import { runCommand } from "./program.ts";
 import { connectionLost, errorCode, formatAddr } from "./net.ts";
-import { printError } from "./terminal.ts";
+import { exit, isStopping, printError } from "./terminal.ts";
 
 /** What a program was doing, to name it in the error line. */
 export interface ErrorContext {
@@ -110,9 +110,10 @@ export function notSent(err: unknown, to: Deno.Addr): void {
 export function exitOnErrors(ctx: ErrorContext): void {
   const handle = (event: Event, err: unknown) => {
     event.preventDefault();
+    if (isStopping()) return; // Ctrl+C: the stop prints its own line and exits
     const { line, code } = explain(err, ctx);
     printError(line);
-    Deno.exit(code);
+    exit(code);
   };
   // A top-level `await` that throws arrives as an unhandled rejection.
   globalThis.addEventListener("unhandledrejection", (e) => handle(e, e.reason));

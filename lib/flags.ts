@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { exitOnErrors, requireUnstableNet } from "./errors.ts";
 import { EXIT } from "./exit.ts";
 import { runCommand, scriptPath } from "./program.ts";
-import { flushOutput, printError, write } from "./terminal.ts";
+import { printError, writeAllSync } from "./terminal.ts";
 
 /** Every flag a program may take, with the type of its value. */
 export interface Flags {
@@ -221,9 +221,9 @@ export function readFlags<K extends keyof Flags>(
 ): Pick<Flags, K> & { given: Set<K> } {
   const result = parseFlags(Deno.args, spec);
   if (!result.ok) {
-    if (result.code === EXIT.OK) write(result.text);
+    // Nothing else was printed yet: the usage goes out at once, before the exit.
+    if (result.code === EXIT.OK) writeAllSync(Deno.stdout, new TextEncoder().encode(result.text));
     else printError(result.text);
-    flushOutput();
     Deno.exit(result.code);
   }
   const flags = result.flags as Partial<Flags>;

@@ -35,6 +35,13 @@ export const READ_SIZE = 4096;
 /** Largest size a reader's buffer grows to, beyond the partial line it may hold (bytes). */
 export const MAX_READ = 65536;
 
+/**
+ * Most messages one read hands out. A client that sends many tiny lines and
+ * never reads the replies must not make a server hold them all at once: the
+ * rest waits in the buffer, and is handed out by the next calls.
+ */
+export const MAX_BATCH = 1024;
+
 /** Printed after a piece of a line cut at {@link MAX_LINE}: the next message carries on. */
 export const CONTINUED = " [à suivre]";
 
@@ -113,6 +120,9 @@ export class LineReader {
   #afterQuiet = false; // the last message ended on the quiet time
   #failure: unknown = null; // the read that failed, thrown once the last line is out
   #done = false;
+  #moreLines = false; // the buffer holds complete lines that the last batch left out
+  #interrupted: Promise<"interrupted"> | null = null; // see interrupt()
+  #wakeInterrupted: (() => void) | null = null;
 
   /** Reads from `reader` (a `Deno.Conn`, `Deno.stdin`, ...). */
   constructor(reader: ByteReader, options: LineReaderOptions = {}) {
@@ -130,9 +140,35 @@ export class LineReader {
     if (this.#queue.length > 0) return this.#queue.splice(0);
     while (!this.#done) {
       const messages = await this.#step();
+      if (messages === null) return null; // interrupted
       if (messages.length > 0) return messages;
     }
     return null;
+  }
+
+  /**
+   * Makes a read that waits, and every later one, return null at once: the
+   * program is stopping. What the buffer holds is then had with {@link rest}.
+   */
+  interrupt(): void {
+    this.#interrupted ??= Promise.resolve("interrupted");
+    this.#wakeInterrupted?.();
+  }
+
+  /** The messages left in the buffer, the last line even without its "\n"; the reader is done. */
+  rest(): Batch {
+    const messages: Batch = [];
+    for (let batch; (batch = this.#lines()).length > 0;) messages.push(...batch);
+    messages.push(...this.#flush("eof"));
+    this.#done = true;
+    return messages;
+  }
+
+  /** A promise that settles when {@link interrupt} is called. */
+  #whenInterrupted(): Promise<"interrupted"> {
+    return this.#interrupted ??= new Promise((resolve) => {
+      this.#wakeInterrupted = () => resolve("interrupted");
+    });
   }
 
   /** The next message, or null once the stream has ended. */
@@ -146,11 +182,12 @@ export class LineReader {
   }
 
   /** One read, or one quiet time, and the messages it completed (maybe none). */
-  async #step(): Promise<Batch> {
+  async #step(): Promise<Batch | null> {
     if (this.#failure !== null) {
       this.#done = true;
       throw this.#failure;
     }
+    if (this.#moreLines && this.#pending === null) return this.#lines();
     // A pending read cannot be cancelled, so it is started once and kept until it
     // returns, even when the quiet time wins the race below. Its failure is caught
     // here, so that closing the socket never leaves an unhandled rejection.
@@ -160,14 +197,16 @@ export class LineReader {
       const quiet = new Promise<"quiet">((resolve) => {
         timer = setTimeout(resolve, this.#quietMs, "quiet");
       });
-      const first = await Promise.race([this.#pending, quiet]);
+      const first = await Promise.race([this.#pending, quiet, this.#whenInterrupted()]);
       clearTimeout(timer);
+      if (first === "interrupted") return null;
       if (first === "quiet") {
         this.#afterQuiet = true;
         return this.#flush("quiet");
       }
     }
-    const result = await this.#pending;
+    const result = await Promise.race([this.#pending, this.#whenInterrupted()]);
+    if (result === "interrupted") return null;
     this.#pending = null;
     if (result instanceof ReadFailure) {
       // The connection broke (a reset, say). What had arrived of the last line
@@ -193,7 +232,7 @@ export class LineReader {
     this.#end += result;
     const messages = this.#lines();
     // A partial line may not grow past the limit: hand out its full pieces now.
-    while (this.#end - this.#start > this.#maxLine) {
+    while (!this.#moreLines && this.#end - this.#start > this.#maxLine) {
       const cut = utf8Cut(this.#buffer, this.#start, this.#start + this.#maxLine, false);
       messages.push({ text: this.#text(this.#start, cut), end: "cut" });
       messages.raw = undefined;
@@ -227,13 +266,21 @@ export class LineReader {
   /** The complete lines in the buffer, as messages. */
   #lines(): Batch {
     const b = this.#buffer;
-    const last = b.lastIndexOf(NEWLINE, this.#end - 1);
+    let last = b.lastIndexOf(NEWLINE, this.#end - 1);
     if (last < this.#start) return [];
     // Decode once per read, then split: every "\n" ends a line.
     const region = b.subarray(this.#start, last + 1);
     const text = this.#decoder.decode(region);
     const lines = text.split("\n");
     lines.pop(); // the empty string after the last "\n"
+    this.#moreLines = lines.length > MAX_BATCH;
+    if (this.#moreLines) {
+      // Hand out the first MAX_BATCH lines; the others stay in the buffer for the next call.
+      lines.length = MAX_BATCH;
+      let at = this.#start - 1;
+      for (let i = 0; i < MAX_BATCH; i++) at = b.indexOf(NEWLINE, at + 1);
+      last = at;
+    }
     const messages: Batch = [];
     let plain = !text.includes("\r") && !text.includes("\uFFFD");
     for (let line of lines) {
@@ -246,7 +293,7 @@ export class LineReader {
         messages.push({ text: line, end: "newline" });
       }
     }
-    if (plain) messages.raw = region;
+    if (plain && !this.#moreLines) messages.raw = region;
     this.#start = last + 1;
     return messages;
   }
@@ -297,9 +344,32 @@ export interface Received {
   eol: "\n" | "";
 }
 
+/** Asked before each read of {@link messages}: a promise to wait for first, or null. */
+let readPause: () => Promise<void> | null = () => null;
+
+/**
+ * Sets what {@link messages} waits for before it reads more: the output
+ * module makes servers read no faster than stdout takes their lines.
+ */
+export function setReadPause(pause: () => Promise<void> | null): void {
+  readPause = pause;
+}
+
+/** Every {@link Messages} still reading. */
+const active = new Set<Messages>();
+
+/**
+ * The program is stopping: every {@link messages} hands out what it had
+ * received, its last line even without a "\n", then reads no more. Resolves
+ * once each one's loop has taken it (and, say, printed it).
+ */
+export function stopReaders(): Promise<void> {
+  return Promise.all([...active].map((messages) => messages.stop())).then(() => {});
+}
+
 /**
  * The messages of a byte stream, one at a time: `for await (const message of
- * messages(conn))`, or `await messages(conn).next()` for one. See the module
+ * messages(conn))`, or `await messages(conn).read()` for one. See the module
  * doc for how the stream is cut into messages.
  */
 export function messages(reader: ByteReader, options: LineReaderOptions = {}): Messages {
@@ -311,20 +381,47 @@ export class Messages implements AsyncIterable<Received>, AsyncIterator<Received
   #lines: LineReader;
   #batch: Message[] = [];
   #at = 0;
+  #stopping = false;
+  #stopped: (() => void) | null = null;
 
   constructor(lines: LineReader) {
     this.#lines = lines;
+    active.add(this);
   }
 
   /** The next message, or null once the stream has ended. */
   async read(): Promise<Received | null> {
     if (this.#at === this.#batch.length) {
-      const batch = await this.#lines.read();
-      if (batch === null) return null;
+      const pause = this.#stopping ? null : readPause();
+      if (pause !== null) await pause;
+      let batch: Message[] | null;
+      try {
+        batch = this.#stopping ? null : await this.#lines.read();
+      } catch (err) {
+        active.delete(this);
+        throw err;
+      }
+      if (this.#stopping) {
+        batch = [...(batch ?? []), ...this.#lines.rest()];
+        if (batch.length === 0) {
+          this.#stopped?.();
+          return new Promise(() => {}); // the program ends meanwhile
+        }
+      } else if (batch === null) {
+        active.delete(this);
+        return null;
+      }
       this.#batch = batch;
       this.#at = 0;
     }
     return this.#take();
+  }
+
+  /** See {@link stopReaders}. */
+  stop(): Promise<void> {
+    this.#stopping = true;
+    this.#lines.interrupt();
+    return new Promise((resolve) => this.#stopped = resolve);
   }
 
   /** For `for await`: the messages of one read come out without waiting again. */
@@ -339,6 +436,12 @@ export class Messages implements AsyncIterable<Received>, AsyncIterator<Received
     const message = this.#batch[this.#at++];
     const eol = message.end === "newline" || message.end === "cut" ? "\n" : "";
     return { text: shown(message), eol };
+  }
+
+  /** A `for await` loop left early (`break`): this reader is no longer needed. */
+  return(): Promise<IteratorResult<Received>> {
+    active.delete(this);
+    return Promise.resolve({ value: undefined, done: true });
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Received> {

@@ -12,7 +12,7 @@
  * @module
  */
 import { EXIT } from "./exit.ts";
-import { LineReader } from "./lines.ts";
+import { LineReader, setReadPause, stopReaders } from "./lines.ts";
 
 const encoder = new TextEncoder();
 
@@ -25,36 +25,180 @@ const FLUSH_AT = 16384;
 let waiting: string[] = [];
 let waitingChars = 0;
 let flushTimer: ReturnType<typeof setTimeout> | undefined;
-/** The bytes of the last write, reused: a fresh buffer per write costs more than the write. */
+/** The bytes of the last encoding, reused: a fresh buffer per write costs more than the write. */
 let output = new Uint8Array(65536);
+
+/**
+ * Bytes handed to stdout and not written yet. They are written by
+ * asynchronous writes, one after the other: a terminal or a pipe that stops
+ * reading (`| less`, Ctrl+S) then blocks a write, never the program, so that
+ * Ctrl+C still works.
+ */
+const queue: Uint8Array[] = [];
+let queued = 0;
+let writing = false;
+/** Called when the queue is empty again. */
+let drainedWaiters: (() => void)[] = [];
+/** Lines not printed because stdout did not keep up (UDP servers only; see {@link print}). */
+let dropped = 0;
+
+/** Beyond this many bytes waiting for stdout, servers stop reading their TCP clients. */
+export const OUTPUT_HIGH = 1 << 20;
+/** Beyond this many, a line is not printed but counted: only a source we cannot slow down gets there. */
+const OUTPUT_LIMIT = 16 << 20;
 
 /** Prints one line on stdout (the "\n" is added), as Python's `print`. */
 export function print(line: string): void {
-  waiting.push(line);
+  if (queued > OUTPUT_LIMIT) {
+    dropped++;
+    return;
+  }
+  waiting.push(escapeControls(line));
   waitingChars += line.length + 1;
   if (waitingChars >= FLUSH_AT) flushOutput();
   else flushTimer ??= setTimeout(flushOutput, FLUSH_MS);
 }
 
-/** Writes `text` on stdout at once, without a "\n": a prompt such as ">>> ". */
-export function write(text: string): void {
-  flushOutput();
-  writeAllSync(Deno.stdout, encoder.encode(text));
+/** Control characters, but tab: C0, DEL and C1 (a terminal may obey them). */
+const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/;
+const CONTROLS_ALL = new RegExp(CONTROLS.source, "g");
+/** How a control character is shown. */
+function visible(c: string): string {
+  if (c === "\n") return "\\n";
+  if (c === "\r") return "\\r";
+  const code = c.charCodeAt(0);
+  return code < 0x80
+    ? `\\x${code.toString(16).padStart(2, "0")}`
+    : `\\u${code.toString(16).padStart(4, "0")}`;
 }
 
-/** Writes every line that {@link print} holds. */
-export function flushOutput(): void {
+/**
+ * Shows control characters visibly, as `cat -v` does: "\r", "\n", "\x1b".
+ * Received text may hold any byte: raw, a "\r" would let a peer overwrite
+ * the start of its line on a terminal, a "\n" would forge a line that seems
+ * to come from someone else, and ESC sequences would change colours or the
+ * terminal's title.
+ */
+export function escapeControls(text: string): string {
+  return CONTROLS.test(text) ? text.replace(CONTROLS_ALL, visible) : text;
+}
+
+/** Writes `text` on stdout, without a "\n": a prompt such as ">>> ". */
+export function write(text: string): void {
+  flushOutput();
+  send(encoder.encode(text));
+}
+
+/** Hands every line that {@link print} holds to stdout. */
+export function flushOutput(start = true): void {
   clearTimeout(flushTimer);
   flushTimer = undefined;
   if (waiting.length === 0) return;
   const lines = waiting;
   waiting = [];
   waitingChars = 0;
-  writeAllSync(Deno.stdout, encodeLines(lines));
+  send(encodeLines(lines).slice(), start);
 }
 
-// A program that exits (Deno.exit, or an error line and its exit code) writes what waits first.
-globalThis.addEventListener("unload", flushOutput);
+/** Queues bytes for stdout, and (with `start`) starts writing them if no write is under way. */
+function send(bytes: Uint8Array, start = true): void {
+  if (bytes.length === 0) return;
+  queue.push(bytes);
+  queued += bytes.length;
+  if (start && !writing) pump();
+}
+
+async function pump(): Promise<void> {
+  writing = true;
+  try {
+    while (queue.length > 0) {
+      const bytes = queue[0];
+      let written = 0;
+      while (written < bytes.length) written += await Deno.stdout.write(bytes.subarray(written));
+      queue.shift();
+      queued -= bytes.length;
+      if (dropped > 0 && queue.length === 0) {
+        const count = dropped;
+        dropped = 0;
+        send(encoder.encode(`(${count} lignes non affichées : la sortie ne suivait pas)\n`));
+      }
+    }
+  } catch (err) {
+    stdoutFailed(err);
+  } finally {
+    writing = false;
+  }
+  const waiters = drainedWaiters;
+  drainedWaiters = [];
+  for (const wake of waiters) wake();
+}
+
+/**
+ * Stdout cannot be written. Closed (`| head -n 3` has read enough): the
+ * program ends quietly, as `nc` and every Unix tool do. Anything else (a full
+ * disk, `>/dev/full`): one French line, exit 1. Never blamed on the network.
+ */
+function stdoutFailed(err: unknown): never {
+  queue.length = 0;
+  queued = 0;
+  if (err instanceof Deno.errors.BrokenPipe) Deno.exit(EXIT.OK);
+  const why = (err as { code?: string }).code === "ENOSPC"
+    ? "plus de place sur le disque"
+    : err instanceof Error
+    ? err.message
+    : String(err);
+  console.error("%c%s", "color: red", `Erreur: impossible d'écrire la sortie standard (${why})`);
+  Deno.exit(EXIT.NETWORK);
+}
+
+/** Resolves once every byte handed to stdout is written. */
+export function outputDrained(): Promise<void> {
+  flushOutput();
+  if (!writing && queue.length === 0) return Promise.resolve();
+  return new Promise((resolve) => drainedWaiters.push(resolve));
+}
+
+/** Whether stdout is behind: servers then wait for {@link outputDrained} before reading more. */
+export function outputBehind(): boolean {
+  return queued > OUTPUT_HIGH;
+}
+
+// Servers read their clients no faster than stdout takes their lines.
+setReadPause(() => (queued > OUTPUT_HIGH ? outputDrained() : null));
+
+/**
+ * Ends the program with `code` once stdout has taken what waits, but after
+ * {@link EXIT_WAIT_MS} at the most: a blocked stdout never holds it.
+ */
+export async function exit(code: number, close: { close(): void }[] = []): Promise<never> {
+  await Promise.race([
+    outputDrained(),
+    new Promise((resolve) => setTimeout(resolve, EXIT_WAIT_MS)),
+  ]);
+  for (const socket of close) {
+    try {
+      socket.close();
+    } catch {
+      // Closed already (BadResource): nothing left to do.
+    }
+  }
+  Deno.exit(code);
+}
+/** How long an exit waits for stdout at the most (ms). */
+export const EXIT_WAIT_MS = 300;
+
+// A Deno.exit() that did not wait for exit(): write what waits, unless a write is under way
+// (stdout is then blocked, and writing beside it could mix the lines up).
+globalThis.addEventListener("unload", () => {
+  flushOutput(false);
+  if (writing) return;
+  try {
+    for (const bytes of queue) writeAllSync(Deno.stdout, bytes);
+  } catch {
+    // Stdout is gone: nothing more can be said.
+  }
+  queue.length = 0;
+});
 
 /** Writes every byte of `bytes` to a synchronous writer, however many calls it takes. */
 export function writeAllSync(writer: { writeSync(p: Uint8Array): number }, bytes: Uint8Array) {
@@ -147,32 +291,39 @@ export function printError(line: string): void {
 /** Things to wait for before a stop prints its last line (see {@link beforeStop}). */
 const stopWaits: (() => Promise<void>)[] = [];
 
-/** Registers work that a stop waits for before its last line, such as a partial line to print. */
+/** Registers work that a stop waits for before its last line. */
 export function beforeStop(wait: () => Promise<void>): void {
   stopWaits.push(wait);
 }
 
+/** Whether the program is stopping (Ctrl+C): errors then no longer matter. */
+let stopping = false;
+export function isStopping(): boolean {
+  return stopping;
+}
+
+/** How long a stop waits at the most for the servers to print what they had received (ms). */
+export const STOP_WAIT_MS = 200;
+
 /**
- * On Ctrl+C (SIGINT) or SIGTERM: closes `sockets`, prints `endLine` (the
- * course's, such as "Fin du programme") and exits with code 0. The system
- * closes any other socket as the process ends. A second signal while
- * stopping exits at once with code 130.
+ * On Ctrl+C (SIGINT) or SIGTERM: closes `sockets`, lets the servers print
+ * what they had received (a line without its "\n" yet included, as `nc`
+ * does), prints `endLine` (the course's, such as "Fin du programme") and
+ * exits with code 0, within a second whatever stdout does. The system closes
+ * any other socket as the process ends. A second signal while stopping exits
+ * at once with code 130.
  */
 export function onStop(endLine: string, ...sockets: { close(): void }[]): void {
-  let stopping = false;
   const handler = async () => {
     if (stopping) Deno.exit(EXIT.INTERRUPTED);
     stopping = true;
-    for (const socket of sockets) {
-      try {
-        socket.close();
-      } catch {
-        // Closed already (BadResource): nothing left to do.
-      }
-    }
+    const received = stopReaders();
+    await Promise.race([received, new Promise((resolve) => setTimeout(resolve, STOP_WAIT_MS))]);
     for (const wait of stopWaits) await wait();
     print(endLine);
-    Deno.exit(EXIT.OK);
+    // The sockets are closed at the very end: closed earlier, a pending accept() or
+    // receive() would fail, and its error would be taken for a real one.
+    await exit(EXIT.OK, sockets);
   };
   Deno.addSignalListener("SIGINT", handler);
   // Windows has no SIGTERM; Deno refuses to listen for it there.
