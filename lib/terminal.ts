@@ -60,6 +60,7 @@ export function print(line: string): void {
 }
 
 /** Control characters, but tab: C0, DEL and C1 (a terminal may obey them). */
+// deno-lint-ignore no-control-regex -- finding control characters is the point
 const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/;
 const CONTROLS_ALL = new RegExp(CONTROLS.source, "g");
 /** How a control character is shown. */
