@@ -7,7 +7,7 @@
  */
 import { readFlags } from "../lib/flags.ts";
 import { notSent } from "../lib/errors.ts";
-import { formatAddr } from "../lib/net.ts";
+import { answer, formatAddr, worthAnswering } from "../lib/net.ts";
 import { onStop, print } from "../lib/terminal.ts";
 
 /** La réponse de l'atelier, suivie du message. */
@@ -30,21 +30,22 @@ print(`Serveur UDP en écoute de messages sur le port ${(socket.addr as Deno.Net
 // Un octet de plus que --buffer-size, pour voir qu'un datagramme a été coupé.
 const buffer = new Uint8Array(flags.bufferSize + 1);
 const decoder = new TextDecoder(); // les octets qui ne sont pas de l'UTF-8 deviennent « � »
-const encoder = new TextEncoder();
 
 // 3. Recevoir un datagramme et l'adresse de son expéditeur (recvfrom), puis
 // répondre à cette adresse (sendto). Chaque datagramme est un message entier.
 while (true) {
   const [data, from] = await socket.receive(buffer);
-  const raw = decoder.decode(data.subarray(0, flags.bufferSize));
-  const text = raw.trim();
+  const request = data.subarray(0, flags.bufferSize); // un datagramme trop long est coupé
+  const text = decoder.decode(request).trim();
   const cut = data.length > flags.bufferSize
     ? ` (coupé : datagramme de plus de ${flags.bufferSize} octets)`
     : "";
   print(`[${formatAddr(from)}] Reçu : ${text}${cut}`);
   if (text === "quit") continue; // le client s'en va : il n'attend pas de réponse
-  // Comme à l'exercice 1, la réponse finit par "\n" seulement si la demande aussi.
-  // Un send() = un datagramme, envoyé entier : pas d'envoi partiel en UDP.
-  const reply = encoder.encode(REPONSE + text + (raw.endsWith("\n") ? "\n" : ""));
-  await socket.send(reply, from).catch((err) => notSent(err, from)); // une ligne, et on continue
+  // N'importe qui peut écrire n'importe quelle adresse d'expéditeur : pas de
+  // réponse à nous-mêmes, à une autre réponse, ni à qui nous inonde.
+  if (!worthAnswering(socket, from, request, REPONSE)) continue;
+  // La réponse reprend les octets reçus, et finit par "\n" seulement si la
+  // demande aussi (comme à l'exercice 1). Un send() = un datagramme, entier.
+  await socket.send(answer(REPONSE, request), from).catch((err) => notSent(err, from));
 }

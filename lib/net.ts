@@ -132,10 +132,102 @@ export async function forgetLateReplies(socket: Deno.DatagramConn): Promise<void
   }
 }
 
+/** The form of an IP address that compares: IPv4-mapped IPv6 addresses as plain IPv4. */
+function plainIp(hostname: string): string {
+  return hostname.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, "$1");
+}
+
+/** Replies a UDP server sends to one IP address per second, at the most. */
+export const REPLY_RATE = 200;
+/** How many replies in a row one IP address may get before the rate applies. */
+export const REPLY_BURST = 400;
+/** Each source IP's allowance of replies ("token bucket"), and when it was last topped up. */
+const allowances = new Map<string, { tokens: number; at: number; warned: number }>();
+
+/**
+ * Whether a UDP server should answer this datagram. Anyone can put any
+ * source address on a datagram, so a server that answers everything can be
+ * turned against itself or others:
+ * - never answer our own address (it would talk to itself), nor port 0;
+ * - never answer a datagram that is itself a reply (two servers would
+ *   answer each other for ever);
+ * - answer one IP address at most {@link REPLY_RATE} times a second, so that
+ *   a forged source cannot make us flood someone (one line a second says so).
+ */
+export function worthAnswering(
+  socket: Deno.DatagramConn,
+  sender: Deno.Addr,
+  request: Uint8Array,
+  sentence: string,
+): boolean {
+  const own = socket.addr as Deno.NetAddr;
+  const from = sender as Deno.NetAddr;
+  const ip = plainIp(from.hostname);
+  if (from.port === 0) return false;
+  if (from.port === own.port && (/^(127\.|::1$)/.test(ip) || ip === plainIp(own.hostname))) {
+    return false;
+  }
+  const head = encoder.encode(sentence);
+  if (request.length >= head.length && head.every((byte, i) => request[i] === byte)) return false;
+  const now = Date.now();
+  let allowance = allowances.get(ip);
+  if (allowance === undefined) {
+    if (allowances.size >= 10_000) forgetQuietSources(now);
+    allowances.set(ip, allowance = { tokens: REPLY_BURST, at: now, warned: 0 });
+  }
+  allowance.tokens = Math.min(
+    REPLY_BURST,
+    allowance.tokens + (now - allowance.at) * REPLY_RATE / 1000,
+  );
+  allowance.at = now;
+  if (allowance.tokens >= 1) {
+    allowance.tokens--;
+    return true;
+  }
+  if (now - allowance.warned >= 1000) {
+    allowance.warned = now;
+    printError(
+      `Erreur: plus de ${REPLY_RATE} datagrammes par seconde depuis ${ip} : ` +
+        "ceux en trop restent sans réponse (protection contre les inondations)",
+    );
+  }
+  return false;
+}
+
+/** Forgets the sources whose allowance is full again: they sent nothing for a while. */
+function forgetQuietSources(now: number): void {
+  for (const [ip, allowance] of allowances) {
+    if (allowance.tokens + (now - allowance.at) * REPLY_RATE / 1000 >= REPLY_BURST) {
+      allowances.delete(ip);
+    }
+  }
+}
+
+/** ASCII white space, which `strip()` removes. */
+const SPACE = new Set([0x20, 0x09, 0x0a, 0x0b, 0x0c, 0x0d]);
+
+/**
+ * The reply to a request: `sentence`, then the request's own bytes stripped
+ * of surrounding white space (never re-encoded text, so never longer than the
+ * sentence and the request), then "\n" if the request ended with one.
+ */
+export function answer(sentence: string, request: Uint8Array): Uint8Array {
+  let from = 0;
+  let to = request.length;
+  while (from < to && SPACE.has(request[from])) from++;
+  while (to > from && SPACE.has(request[to - 1])) to--;
+  const head = encoder.encode(sentence);
+  const newline = request[request.length - 1] === 0x0a ? 1 : 0;
+  const reply = new Uint8Array(head.length + (to - from) + newline);
+  reply.set(head);
+  reply.set(request.subarray(from, to), head.length);
+  if (newline) reply[reply.length - 1] = 0x0a;
+  return reply;
+}
+
 /** Whether two addresses are the same IP and port (an IPv4 address may come IPv4-mapped). */
 export function sameAddress(a: Deno.NetAddr, b: Deno.NetAddr): boolean {
-  const ip = (addr: Deno.NetAddr) => addr.hostname.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, "$1");
-  return a.port === b.port && ip(a) === ip(b);
+  return a.port === b.port && plainIp(a.hostname) === plainIp(b.hostname);
 }
 
 /** The system error code of an error (`EMFILE`, `ENOTFOUND`...), if it has one. */
@@ -150,7 +242,7 @@ export function errorCode(err: unknown): string | undefined {
  */
 export function formatAddr(addr: Deno.Addr): string {
   if (addr.transport !== "tcp" && addr.transport !== "udp") return String(addr.transport);
-  const ip = addr.hostname.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, "$1");
+  const ip = plainIp(addr.hostname);
   const host = ip.includes(":") ? `[${ip}]` : ip;
   return `${host}:${addr.port}`;
 }
