@@ -164,9 +164,7 @@ export function worthAnswering(
   const from = sender as Deno.NetAddr;
   const ip = plainIp(from.hostname);
   if (from.port === 0) return false;
-  if (from.port === own.port && (/^(127\.|::1$)/.test(ip) || ip === plainIp(own.hostname))) {
-    return false;
-  }
+  if (from.port === own.port && isLocal(ip)) return false;
   const head = encoder.encode(sentence);
   if (request.length >= head.length && head.every((byte, i) => request[i] === byte)) return false;
   const now = Date.now();
@@ -192,6 +190,28 @@ export function worthAnswering(
     );
   }
   return false;
+}
+
+/** Whether each IP address seen is one of this machine's. */
+const local = new Map<string, boolean>();
+
+/**
+ * Whether `ip` is an address of this machine: the system lets a socket be
+ * bound only to one of its own addresses. (Listing the interfaces would
+ * need one more permission, `--allow-sys`.)
+ */
+function isLocal(ip: string): boolean {
+  let known = local.get(ip);
+  if (known === undefined) {
+    try {
+      Deno.listenDatagram({ transport: "udp", hostname: ip, port: 0 }).close();
+      known = true;
+    } catch {
+      known = false;
+    }
+    if (local.size < 1000) local.set(ip, known);
+  }
+  return known;
 }
 
 /** Forgets the sources whose allowance is full again: they sent nothing for a while. */

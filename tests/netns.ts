@@ -46,15 +46,22 @@ export async function ourNamespaces(): Promise<string[]> {
   return list.split("\n").map((line) => line.split(" ")[0]).filter((n) => n.startsWith(PREFIX));
 }
 
+/**
+ * Whether a process runs. Deno.stat on /proc asks for --allow-all, and a
+ * refusal must not pass for "no such process": that would delete the
+ * namespaces of another test run that is still going. So: ask a shell.
+ */
+async function isRunning(pid: number): Promise<boolean> {
+  const { success } = await new Deno.Command("sh", { args: ["-c", `kill -0 ${pid}`] }).output();
+  return success;
+}
+
 /** Deletes the namespaces left by test runs that were killed (their pid is gone). */
 async function removeStale(): Promise<void> {
   for (const name of await ourNamespaces()) {
     const pid = Number(name.slice(PREFIX.length).split("-")[0]);
-    let running = false;
-    try {
-      running = pid !== Deno.pid && Deno.statSync(`/proc/${pid}`).isDirectory;
-    } catch { /* no such process */ }
-    if (!running && pid !== Deno.pid) await run("ip", ["netns", "delete", name]).catch(() => {});
+    if (pid === Deno.pid || await isRunning(pid)) continue;
+    await run("ip", ["netns", "delete", name]).catch(() => {});
   }
 }
 
