@@ -57,7 +57,7 @@ print(`${sent} octets envoyés à ${formatAddr(conn.remoteAddr)}`);
 // 4. Demi-fermeture : shutdown(SHUT_WR) envoie le FIN, « je n'ai plus rien à
 // dire », mais on peut encore lire ce que le serveur répond, jusqu'à sa fermeture.
 await conn.closeWrite();
-for await (const reply of messages(conn)) print(`Serveur: ${reply.text}`);
+for await (const reply of messages(conn)) print("Serveur:", reply.text);
 
 // 5. Le serveur a fermé à son tour (recv() a rendu 0 octet) : on ferme la socket.
 conn.close();

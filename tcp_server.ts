@@ -41,12 +41,13 @@ while (true) {
 /** Affiche ce qu'envoie un client jusqu'à ce qu'il raccroche ; false si la connexion a cassé. */
 async function serve(conn: Deno.Conn, prefix: string): Promise<boolean> {
   using _ = conn; // fermée en sortant, comme `with conn:` en Python
-  print(prefix ? `${prefix}Client connecté` : `Client connecté : ${formatAddr(conn.remoteAddr)}`);
+  if (prefix) print(`${prefix}Client connecté`); // avec -k, le préfixe dit déjà qui est là
+  else print("Client connecté :", formatAddr(conn.remoteAddr));
   try {
     // TCP transporte des octets, pas des messages : un recv() peut rendre une
     // demi-ligne ou trois lignes. messages() découpe le flux sur "\n".
     for await (const message of messages(conn)) {
-      print(`${prefix}Reçu : ${message.text.trim()}`);
+      print(`${prefix}Reçu :`, message.text.trim());
     }
   } catch (err) {
     return clientLost(err, conn); // une ligne en français ; les autres clients continuent

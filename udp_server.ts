@@ -7,6 +7,7 @@
  */
 import { readFlags } from "./lib/flags.ts";
 import { formatAddr } from "./lib/net.ts";
+import { textOf } from "./lib/text.ts";
 import { onStop, print } from "./lib/terminal.ts";
 
 // 1. Les options : toutes les interfaces, port 8888, un tampon de 1024 octets comme dans l'atelier.
@@ -27,15 +28,16 @@ print(`Attente de messages UDP sur le port ${(socket.addr as Deno.NetAddr).port}
 // Le tampon a un octet de plus que --buffer-size : comme recvfrom(), receive()
 // coupe sans rien dire un datagramme trop long ; cet octet en trop le trahit.
 const buffer = new Uint8Array(flags.bufferSize + 1);
-const decoder = new TextDecoder(); // les octets qui ne sont pas de l'UTF-8 deviennent « � »
 
 // 3. Chaque receive() rend UN datagramme, entier, et l'adresse de qui l'a
 // envoyé : c'est recvfrom(). UDP garde les frontières des messages.
 while (true) {
   const [data, from] = await socket.receive(buffer);
-  const text = decoder.decode(data.subarray(0, flags.bufferSize)).trim();
+  // Les octets deviennent du texte : UTF-8 (sinon « � »), sans espaces autour comme
+  // strip(), et les caractères de contrôle montrés (\r, \n, \x1b) : un datagramme = une ligne.
+  const text = textOf(data.subarray(0, flags.bufferSize));
   const cut = data.length > flags.bufferSize
     ? ` (coupé : datagramme de plus de ${flags.bufferSize} octets)`
     : "";
-  print(`[${formatAddr(from)}] Message reçu: ${text}${cut}`);
+  print(`[${formatAddr(from)}] Message reçu:`, text + cut);
 }

@@ -49,7 +49,7 @@ while (true) {
     print("Déconnecté");
     break;
   }
-  print(`Serveur: ${reply.text}`);
+  print("Serveur:", reply.text);
 }
 
 // 4. Fermer la socket.

@@ -43,13 +43,14 @@ while (true) {
 /** Une conversation : lire un message, y répondre, jusqu'à "quit". false si la connexion a cassé. */
 async function converse(conn: Deno.Conn, prefix: string): Promise<boolean> {
   using _ = conn; // fermée en sortant, comme `with conn:` en Python
-  print(prefix ? `${prefix}Client connecté` : `Client connecté : ${formatAddr(conn.remoteAddr)}`);
+  if (prefix) print(`${prefix}Client connecté`); // avec -k, le préfixe dit déjà qui est là
+  else print("Client connecté :", formatAddr(conn.remoteAddr));
   try {
     // TCP est un flux d'octets : « un message » doit être défini. Ici c'est une
     // ligne, ou ce qu'un client sans "\n" a envoyé avant une courte pause.
     for await (const message of messages(conn)) {
       const text = message.text.trim();
-      print(`${prefix}Reçu : ${text}`);
+      print(`${prefix}Reçu :`, text);
       if (text === "quit") break; // le client dit au revoir : pas de réponse
       // La réponse finit par "\n" seulement si la demande aussi : nc l'affiche
       // sur sa ligne, et le client Python de l'atelier reçoit ce qu'il attend.

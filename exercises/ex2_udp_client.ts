@@ -11,6 +11,7 @@ import { lookup } from "node:dns/promises";
 import { readFlags } from "../lib/flags.ts";
 import { forgetLateReplies, receiveBefore, sameAddress } from "../lib/net.ts";
 import { input, onStop, print } from "../lib/terminal.ts";
+import { textOf } from "../lib/text.ts";
 
 // 1. Les options : le serveur en 127.0.0.1, port 5000, 2 secondes d'attente au plus.
 const flags = readFlags({
@@ -35,7 +36,6 @@ const socket = Deno.listenDatagram({
 });
 onStop("Fin du client UDP", socket); // Ctrl+C
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 const seconds = flags.timeout.toLocaleString("fr-FR"); // "0,5" en français
 
 // 4. La boucle demande-réponse. UDP ne promet rien : la demande ou la réponse
@@ -54,7 +54,7 @@ while (true) {
   if (got === null) {
     print(`Pas de réponse du serveur après ${seconds} s (UDP ne garantit pas la livraison)`);
   } else {
-    print(`Serveur: ${decoder.decode(got[0]).replace(/\r?\n$/, "")}`);
+    print("Serveur:", textOf(got[0]));
   }
 }
 

@@ -8,6 +8,7 @@
 import { readFlags } from "../lib/flags.ts";
 import { notSent } from "../lib/errors.ts";
 import { answer, formatAddr, worthAnswering } from "../lib/net.ts";
+import { textOf } from "../lib/text.ts";
 import { onStop, print } from "../lib/terminal.ts";
 
 /** La réponse de l'atelier, suivie du message. */
@@ -29,18 +30,17 @@ print(`Serveur UDP en écoute de messages sur le port ${(socket.addr as Deno.Net
 
 // Un octet de plus que --buffer-size, pour voir qu'un datagramme a été coupé.
 const buffer = new Uint8Array(flags.bufferSize + 1);
-const decoder = new TextDecoder(); // les octets qui ne sont pas de l'UTF-8 deviennent « � »
 
 // 3. Recevoir un datagramme et l'adresse de son expéditeur (recvfrom), puis
 // répondre à cette adresse (sendto). Chaque datagramme est un message entier.
 while (true) {
   const [data, from] = await socket.receive(buffer);
   const request = data.subarray(0, flags.bufferSize); // un datagramme trop long est coupé
-  const text = decoder.decode(request).trim();
+  const text = textOf(request); // UTF-8, sans espaces autour (strip), contrôles visibles
   const cut = data.length > flags.bufferSize
     ? ` (coupé : datagramme de plus de ${flags.bufferSize} octets)`
     : "";
-  print(`[${formatAddr(from)}] Reçu : ${text}${cut}`);
+  print(`[${formatAddr(from)}] Reçu :`, text + cut);
   if (text === "quit") continue; // le client s'en va : il n'attend pas de réponse
   // N'importe qui peut écrire n'importe quelle adresse d'expéditeur : pas de
   // réponse à nous-mêmes, à une autre réponse, ni à qui nous inonde.

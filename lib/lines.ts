@@ -22,6 +22,8 @@
  * @module
  */
 
+import { CONTROL, visible } from "./text.ts";
+
 /** How long a partial line may wait for the rest before it counts as a message (ms). */
 export const QUIET_MS = 100;
 /** Longest message, in bytes of UTF-8; a longer line is cut in pieces. */
@@ -78,6 +80,8 @@ export interface LineReaderOptions {
   maxLine?: number;
   /** First size of the read buffer in bytes. */
   readSize?: number;
+  /** Show control characters visibly ("\r", "\x1b"; see lib/text.ts): for text from a peer. */
+  visible?: boolean;
 }
 
 /** A read that failed, kept as a value (see `#startRead`). */
@@ -111,6 +115,7 @@ export class LineReader {
   #reader: ByteReader;
   #quietMs: number;
   #maxLine: number;
+  #visible: boolean;
   #decoder = new TextDecoder(); // not fatal: bad bytes become U+FFFD
   #buffer: Uint8Array;
   #start = 0; // buffer[#start, #end) holds a line that has not ended yet
@@ -129,6 +134,7 @@ export class LineReader {
     this.#reader = reader;
     this.#quietMs = options.quietMs ?? QUIET_MS;
     this.#maxLine = options.maxLine ?? MAX_LINE;
+    this.#visible = options.visible ?? false;
     this.#buffer = new Uint8Array(options.readSize ?? READ_SIZE);
   }
 
@@ -234,7 +240,7 @@ export class LineReader {
     // A partial line may not grow past the limit: hand out its full pieces now.
     while (!this.#moreLines && this.#end - this.#start > this.#maxLine) {
       const cut = utf8Cut(this.#buffer, this.#start, this.#start + this.#maxLine, false);
-      messages.push({ text: this.#text(this.#start, cut), end: "cut" });
+      messages.push({ text: this.#shown(this.#text(this.#start, cut)), end: "cut" });
       messages.raw = undefined;
       this.#start = cut;
     }
@@ -283,8 +289,12 @@ export class LineReader {
     }
     const messages: Batch = [];
     let plain = !text.includes("\r") && !text.includes("\uFFFD");
+    // One look at the whole text: most reads hold no control character at all.
+    const escape = this.#visible && CONTROL.test(text);
+    if (escape) plain = false;
     for (let line of lines) {
       if (line.endsWith("\r")) line = line.slice(0, -1);
+      if (escape) line = visible(line);
       // A line longer than the limit (possible only with a small maxLine) comes out in pieces.
       if (line.length * 3 > this.#maxLine && encoder.encode(line).length > this.#maxLine) {
         plain = false;
@@ -307,7 +317,12 @@ export class LineReader {
     let text = this.#text(this.#start, stop);
     if (text.endsWith("\r")) text = text.slice(0, -1);
     this.#start = stop;
-    return [{ text, end }];
+    return [{ text: this.#shown(text), end }];
+  }
+
+  /** `text` as it is shown: control characters made visible, if this reader does. */
+  #shown(text: string): string {
+    return this.#visible ? visible(text) : text;
   }
 
   /** The text of buffer[from, to). */
@@ -373,7 +388,7 @@ export function stopReaders(): Promise<void> {
  * doc for how the stream is cut into messages.
  */
 export function messages(reader: ByteReader, options: LineReaderOptions = {}): Messages {
-  return new Messages(new LineReader(reader, options));
+  return new Messages(new LineReader(reader, { visible: true, ...options }));
 }
 
 /** The iterator of {@link messages}. */

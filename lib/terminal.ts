@@ -21,8 +21,12 @@ export const FLUSH_MS = 5;
 /** How many characters may wait before they are written at once. */
 const FLUSH_AT = 16384;
 
-/** Lines printed but not written yet, and their length with the "\n"s. */
-let waiting: string[] = [];
+/**
+ * Lines printed but not written yet: each line's label (its first part, the
+ * same for many lines, such as "Reçu :") and the rest, and their length.
+ */
+let labels: string[] = [];
+let rests: string[] = [];
 let waitingChars = 0;
 let flushTimer: ReturnType<typeof setTimeout> | undefined;
 /** The bytes of the last encoding, reused: a fresh buffer per write costs more than the write. */
@@ -47,41 +51,27 @@ export const OUTPUT_HIGH = 1 << 20;
 /** Beyond this many, a line is not printed but counted: only a source we cannot slow down gets there. */
 const OUTPUT_LIMIT = 16 << 20;
 
-/** Prints one line on stdout (the "\n" is added), as Python's `print`. */
-export function print(line: string): void {
+/**
+ * Prints its parts on one line, separated by spaces, as Python's `print`:
+ * `print("Reçu :", text)`. The text of received bytes must have been made
+ * visible first (lib/text.ts; `messages()` does it).
+ */
+export function print(...parts: string[]): void {
   if (queued > OUTPUT_LIMIT) {
     dropped++;
     return;
   }
-  waiting.push(escapeControls(line));
-  waitingChars += line.length + 1;
+  const label = parts.length > 1 ? parts[0] : "";
+  const rest = parts.length === 2
+    ? parts[1]
+    : parts.length === 1
+    ? parts[0]
+    : parts.slice(1).join(" ");
+  labels.push(label);
+  rests.push(rest);
+  waitingChars += label.length + rest.length + 2;
   if (waitingChars >= FLUSH_AT) flushOutput();
   else flushTimer ??= setTimeout(flushOutput, FLUSH_MS);
-}
-
-/** Control characters, but tab: C0, DEL and C1 (a terminal may obey them). */
-// deno-lint-ignore no-control-regex -- finding control characters is the point
-const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/;
-const CONTROLS_ALL = new RegExp(CONTROLS.source, "g");
-/** How a control character is shown. */
-function visible(c: string): string {
-  if (c === "\n") return "\\n";
-  if (c === "\r") return "\\r";
-  const code = c.charCodeAt(0);
-  return code < 0x80
-    ? `\\x${code.toString(16).padStart(2, "0")}`
-    : `\\u${code.toString(16).padStart(4, "0")}`;
-}
-
-/**
- * Shows control characters visibly, as `cat -v` does: "\r", "\n", "\x1b".
- * Received text may hold any byte: raw, a "\r" would let a peer overwrite
- * the start of its line on a terminal, a "\n" would forge a line that seems
- * to come from someone else, and ESC sequences would change colours or the
- * terminal's title.
- */
-export function escapeControls(text: string): string {
-  return CONTROLS.test(text) ? text.replace(CONTROLS_ALL, visible) : text;
 }
 
 /** Writes `text` on stdout, without a "\n": a prompt such as ">>> ". */
@@ -94,11 +84,12 @@ export function write(text: string): void {
 export function flushOutput(start = true): void {
   clearTimeout(flushTimer);
   flushTimer = undefined;
-  if (waiting.length === 0) return;
-  const lines = waiting;
-  waiting = [];
+  if (rests.length === 0) return;
+  const bytes = encodeLines(labels, rests).slice();
+  labels = [];
+  rests = [];
   waitingChars = 0;
-  send(encodeLines(lines).slice(), start);
+  send(bytes, start);
 }
 
 /** Queues bytes for stdout, and (with `start`) starts writing them if no write is under way. */
@@ -207,61 +198,81 @@ export function writeAllSync(writer: { writeSync(p: Uint8Array): number }, bytes
   while (written < bytes.length) written += writer.writeSync(bytes.subarray(written));
 }
 
-/** Flushes after which the fast path of {@link encodeLines} is not tried again for a while. */
+/** Each label's ASCII stand-in and real bytes (see {@link encodeLines}). */
+const standIns = new Map<string, { stand: string; bytes: Uint8Array }>();
+
+/** The ASCII stand-in of a label: each non-ASCII character becomes as many "#" as its UTF-8 bytes. */
+function standIn(label: string): { stand: string; bytes: Uint8Array } {
+  let known = standIns.get(label);
+  if (known === undefined) {
+    if (standIns.size >= 256) standIns.clear(); // -k: one label per client; keep a few
+    const stand = label.replace(/[^ -~]/gu, (c) => "#".repeat(encoder.encode(c).length));
+    standIns.set(label, known = { stand, bytes: encoder.encode(label) });
+  }
+  return known;
+}
+
+/** Flushes for which the fast path of {@link encodeLines} is not tried, after it failed. */
 let skipFastPath = 0;
 
 /**
- * The UTF-8 bytes of `lines`, each followed by "\n", in the reused output buffer.
+ * The UTF-8 bytes of the lines `labels[i] + " " + rests[i]` (the rest alone
+ * where the label is ""), each followed by "\n", in the reused output buffer.
  *
  * This is the hot path of a server under a fast stream, hence the care:
  * encoding text that holds a "ç" costs about 30 times more per byte than
  * pure ASCII text in Deno (`deno bench bench/encode_bench.ts`). A server's
- * lines mostly share a label, such as `Reçu : `, followed by ASCII text. The
- * label's part up to its last non-ASCII character is replaced by an ASCII
- * stand-in of the same byte length ("Re##"), the lines are encoded as ASCII,
- * and the label's real bytes are then written over each stand-in. If the
- * text itself is not ASCII, the lines are encoded the simple way.
+ * lines share a few labels, such as "Reçu :", followed by ASCII text. Each
+ * label is replaced by an ASCII stand-in of the same byte length
+ * ("Re##u :"), the lines are encoded as ASCII, and the label's real bytes
+ * are then written over each stand-in. If the text itself is not ASCII, the
+ * lines are encoded the simple way.
  */
-export function encodeLines(lines: string[]): Uint8Array {
-  if (lines.length >= 8 && skipFastPath === 0) {
-    const fast = encodeWithStandIn(lines);
+export function encodeLines(labels: string[], rests: string[]): Uint8Array {
+  if (rests.length >= 8 && skipFastPath === 0) {
+    const fast = encodeWithStandIns(labels, rests);
     if (fast !== null) return fast;
     skipFastPath = 32;
   } else if (skipFastPath > 0) {
     skipFastPath--;
   }
-  const text = lines.join("\n") + "\n";
+  const parts: string[] = [];
+  for (let i = 0; i < rests.length; i++) {
+    if (labels[i] !== "") parts.push(labels[i], " ");
+    parts.push(rests[i], "\n");
+  }
+  return encodeText(parts.join(""));
+}
+
+/** `text` as UTF-8 in the reused output buffer. */
+function encodeText(text: string): Uint8Array {
   // UTF-8 takes at most 3 bytes per UTF-16 code unit.
   if (output.length < text.length * 3) output = new Uint8Array(text.length * 3);
   const { written } = encoder.encodeInto(text, output);
   return output.subarray(0, written);
 }
 
-/** The fast path of {@link encodeLines}, or null when the lines are not ASCII beyond the label. */
-function encodeWithStandIn(lines: string[]): Uint8Array | null {
-  const first = lines[0];
-  let last = -1; // the last non-ASCII character of the first line's head
-  for (let i = 0; i < first.length && i < 64; i++) if (first.charCodeAt(i) > 0x7f) last = i;
-  const head = first.slice(0, last + 1);
-  const stand = head.replace(/[^ -~]/gu, (c) => "#".repeat(encoder.encode(c).length));
-  const parts = new Array<string>(lines.length);
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i];
-    parts[i] = head !== "" && line.startsWith(head) ? stand + line.slice(head.length) : line;
-  }
-  const text = parts.join("\n") + "\n";
-  if (output.length < text.length * 3) output = new Uint8Array(text.length * 3);
-  const { written } = encoder.encodeInto(text, output);
-  if (written !== text.length) return null; // not ASCII: the byte offsets below would be wrong
-  if (head !== "") {
-    const bytes = encoder.encode(head);
-    let at = 0;
-    for (let i = 0; i < lines.length; i++) {
-      if (parts[i] !== lines[i]) output.set(bytes, at);
-      at += parts[i].length + 1;
+/** The fast path of {@link encodeLines}, or null when the lines are not ASCII beyond the labels. */
+function encodeWithStandIns(labels: string[], rests: string[]): Uint8Array | null {
+  const parts: string[] = [];
+  const patches: [at: number, bytes: Uint8Array][] = [];
+  let at = 0;
+  for (let i = 0; i < rests.length; i++) {
+    const label = labels[i];
+    if (label !== "") {
+      const { stand, bytes } = standIn(label);
+      if (stand !== label) patches.push([at, bytes]);
+      parts.push(stand, " ");
+      at += stand.length + 1;
     }
+    parts.push(rests[i], "\n");
+    at += rests[i].length + 1;
   }
-  return output.subarray(0, written);
+  const text = parts.join("");
+  const bytes = encodeText(text);
+  if (bytes.length !== text.length) return null; // not ASCII: the offsets above would be wrong
+  for (const [offset, label] of patches) output.set(label, offset);
+  return bytes;
 }
 
 /** Stdin as lines, for {@link input}: made on the first call. */
