@@ -42,7 +42,7 @@
  * screen or a socket, polling, with a guard that fails with every screen.
  */
 import assert from "node:assert/strict";
-import { IN_CI, ROOT } from "./helpers.ts";
+import { hasTool, IN_CI, ROOT } from "./helpers.ts";
 import { whyNoNetns } from "./netns.ts";
 
 /** The files whose command blocks are checked. */
@@ -676,6 +676,31 @@ Deno.test("every block of ATELIER.md and README.md is run by a scenario, or mark
   }
 });
 
+Deno.test("ATELIER.md keeps the course's order: UDP client, TCP client, UDP server, TCP server, exercises", () => {
+  const text = Deno.readTextFileSync(`${ROOT}ATELIER.md`);
+  const parts = [...text.matchAll(/^## (\d)\. (.*)$/gm)].map((m) => `${m[1]}. ${m[2]}`);
+  assert.deepEqual(parts, [
+    "1. Le client UDP — `udp_client.ts`",
+    "2. Le client TCP — `tcp_client.ts`",
+    "3. Le serveur UDP — `udp_server.ts`",
+    "4. Le serveur TCP — `tcp_server.ts`",
+    "5. Les exercices",
+  ]);
+  // Every lesson's screens run that lesson, in its own part.
+  for (
+    const [part, lesson] of [
+      ["1", "udp_client.ts"],
+      ["2", "tcp_client.ts"],
+      ["3", "udp_server.ts"],
+      ["4", "tcp_server.ts"],
+    ]
+  ) {
+    const start = text.indexOf(`## ${part}. `);
+    const section = text.slice(start, text.indexOf("\n## ", start + 1));
+    assert.ok(section.includes(`$ deno run --allow-net ${lesson}`), `part ${part} runs ${lesson}`);
+  }
+});
+
 Deno.test("maskPorts() names each client port by order of appearance, and keeps 8888 and 5000", () => {
   assert.deepEqual(
     maskPorts([
@@ -711,7 +736,8 @@ Deno.test("every excerpt of a lesson in ATELIER.md is found, line for line, in t
   }
 });
 
-const noLab = whyNoNetns();
+const missing = ["tmux", "nc", "ss"].filter((tool) => !hasTool(tool));
+const noLab = whyNoNetns() ?? (missing.length > 0 ? `${missing.join(", ")} not installed` : null);
 for (const { file, blocks, scripts } of course) {
   for (const script of scripts) {
     const screens = blocks.filter((b) =>
