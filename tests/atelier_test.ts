@@ -66,7 +66,7 @@ type Marker =
   | { kind: "not run"; reason: string }
   | { kind: "excerpt"; lesson: string };
 
-type Block = Place & { info: string; lines: string[]; marker: Marker | null; raw: string };
+type Block = Place & { info: string; lines: string[]; marker: Marker | null };
 
 type Step =
   | { kind: "command"; terminal: number }
@@ -160,7 +160,6 @@ function parseCourse(file: string): { blocks: Block[]; scripts: Script[] } {
       ...place,
       info: fence[2],
       lines: body.map((line) => line.trimEnd()),
-      raw: body.join("\n"),
       marker: comment ? parseMarker(comment[1], place) : null,
     });
   }
