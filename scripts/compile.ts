@@ -7,6 +7,11 @@
  *   DENORT_BIN=/path/to/denort deno task compile       offline, with a local runtime
  *   deno task compile --output-dir /tmp/bin            somewhere else than dist/
  *
+ * `deno compile` downloads the runtime it embeds, `denort`, from dl.deno.land.
+ * When it cannot (no network, or DENORT_BIN points nowhere), the task does not
+ * show Deno's error block eight times: it stops trying, says so in one French
+ * line, and offers the two ways out (a local runtime, or `deno task bundle`).
+ *
  * Each binary gets exactly the permissions its program needs, baked in:
  * `--allow-net`, and `--unstable-net` for the UDP programs. Nothing more, so
  * a binary never prompts and can never do more than its script.
@@ -51,6 +56,40 @@ export function compileArgs(file: string, outputDir: string, target?: string): s
   ];
 }
 
+/**
+ * Why `deno compile` found no runtime to embed, from its error output: the
+ * deepest cause Deno gives (e.g. a DNS or connection error), or null when the
+ * failure is something else (a type error in the program, a full disk...).
+ */
+export function missingRuntime(stderr: string): MissingRuntime | null {
+  // deno-lint-ignore no-control-regex
+  const text = stderr.replace(/\x1b\[[0-9;]*m/g, "");
+  const local = text.match(/Could not find denort at '(.*)'/)?.[1];
+  if (local === undefined && !/Setting up base binary|denort-[\w-]+\.zip/.test(text)) return null;
+  // "Caused by:" lists the causes, outermost first ("0: ...", "1: ..."): keep the last.
+  // (A "Stack backtrace:" may follow, numbered the same way: it is not a cause.)
+  const causes = [...text.split("Stack backtrace:")[0].matchAll(/^\s*\d+: (.*)$/gm)].map((m) =>
+    m[1]
+  );
+  return { cause: causes.at(-1) ?? text.trim().split("\n")[0], local };
+}
+
+/** Why no runtime: the deepest cause, and DENORT_BIN's path when that was the one missing. */
+export interface MissingRuntime {
+  cause: string;
+  local?: string;
+}
+
+/** The French line that ends the task when no runtime could be had, with the ways out. */
+export function noRuntimeLine(problem: MissingRuntime): string {
+  const what = problem.local !== undefined
+    ? `DENORT_BIN=${problem.local} ne mène à aucun runtime denort (${problem.cause})`
+    : `impossible de télécharger le runtime de Deno, denort (${problem.cause})`;
+  return `Erreur: ${what} : aucun binaire. Solutions : DENORT_BIN=/chemin/vers/denort ` +
+    "deno task compile (un denort de la même version que deno), ou deno task bundle " +
+    "(des fichiers .js pour deno run).";
+}
+
 if (import.meta.main) {
   let outputDir = "dist";
   let target: string | undefined;
@@ -71,11 +110,33 @@ if (import.meta.main) {
   // Run from the project folder, whatever the caller's folder.
   Deno.chdir(new URL("..", import.meta.url));
   let failed = 0;
+  let noRuntime: MissingRuntime | null = null;
   for (const { file } of PROGRAMS) {
     const args = compileArgs(file, outputDir, target);
+    if (noRuntime) {
+      // The same runtime serves every program: trying again would fail the same way.
+      console.log(`non lancé : deno ${args.join(" ")}`);
+      failed++;
+      continue;
+    }
     console.log(`deno ${args.join(" ")}`);
-    const { success } = await new Deno.Command(Deno.execPath(), { args }).spawn().status;
-    if (!success) failed++;
+    const { success, stderr } = await new Deno.Command(Deno.execPath(), {
+      args,
+      stdout: "inherit",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(stderr);
+    if (!success) {
+      failed++;
+      noRuntime = missingRuntime(text);
+      if (noRuntime) continue;
+    }
+    // Deno's own lines: progress and the embedded files, or the reason it failed.
+    Deno.stderr.writeSync(stderr);
+  }
+  if (noRuntime) {
+    console.error(noRuntimeLine(noRuntime));
+    Deno.exit(1);
   }
   if (failed > 0) {
     console.error(`${failed} programme(s) sur ${PROGRAMS.length} non compilé(s).`);

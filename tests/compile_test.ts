@@ -5,13 +5,21 @@
  * `denort`, that it downloads from Deno's servers. Where that runtime cannot
  * be had, DENORT_BIN points to a stand-in (/bin/true): the first tests still
  * prove that every program's module graph checks and bundles under the task's
- * exact command lines. The last test needs a real runtime, and is ignored
+ * exact command lines. Where no runtime can be downloaded (forced with an empty
+ * cache and a dead proxy), the task must say so in one French line and offer
+ * the ways out. The last test needs a real runtime, and is ignored
  * (with the reason) where there is none: it runs each binary against its
  * `deno run` counterpart.
  */
 import assert from "node:assert/strict";
-import { binaryName, compileArgs, PROGRAMS } from "../scripts/compile.ts";
-import { ROOT, Running } from "./helpers.ts";
+import {
+  binaryName,
+  compileArgs,
+  missingRuntime,
+  noRuntimeLine,
+  PROGRAMS,
+} from "../scripts/compile.ts";
+import { freePort, ROOT, Running } from "./helpers.ts";
 
 /** The runtime to build with: DENORT_BIN if set, else a stand-in that only lets compile finish. */
 const STAND_IN = "/bin/true";
@@ -93,6 +101,84 @@ Deno.test("deno task compile answers a bad argument with its usage and exit code
   const { code, stderr } = await compileTask(["--bogus"], { DENORT_BIN: runtime });
   assert.equal(code, 2);
   assert.match(stderr, /^Usage : deno task compile \[--target TRIPLE\] \[--output-dir DOSSIER\]$/m);
+});
+
+Deno.test("deno task compile with no runtime to download: one line per program, then one French way out", async () => {
+  // No runtime here, wherever the test runs: an empty Deno cache (so no denort
+  // cached from an earlier build), no DENORT_BIN, and every download sent to a
+  // proxy where nothing listens, so it is refused at once.
+  const denoDir = await Deno.makeTempDir({ prefix: "socket-kit-deno-dir-" });
+  const outputDir = await Deno.makeTempDir({ prefix: "socket-kit-dist-" });
+  try {
+    const proxy = `http://127.0.0.1:${freePort()}`;
+    const { code, stdout, stderr } = await new Deno.Command("deno", {
+      args: ["task", "compile", "--output-dir", outputDir],
+      cwd: ROOT,
+      clearEnv: true,
+      env: {
+        PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+        HOME: Deno.env.get("HOME") ?? "/root",
+        DENO_DIR: denoDir,
+        HTTPS_PROXY: proxy,
+        HTTP_PROXY: proxy,
+        NO_COLOR: "1",
+      },
+    }).output().then((out) => ({
+      code: out.code,
+      stdout: new TextDecoder().decode(out.stdout),
+      stderr: new TextDecoder().decode(out.stderr),
+    }));
+    assert.notEqual(code, 0);
+    // One line per program: the first was tried; the others, which need the same runtime, were not.
+    const lines = stdout.trimEnd().split("\n");
+    assert.deepEqual(
+      lines,
+      PROGRAMS.map(({ file }, i) =>
+        `${i === 0 ? "" : "non lancé : "}deno ${compileArgs(file, outputDir).join(" ")}`
+      ),
+    );
+    // Not Deno's error block: its "Caused by" list and backtrace stay hidden.
+    assert.doesNotMatch(stderr, /Caused by|Stack backtrace|error sending request/);
+    const last = stderr.trimEnd().split("\n").at(-1)!;
+    assert.match(
+      last,
+      /^Erreur: impossible de télécharger le runtime de Deno, denort \(.*refused.*\) : aucun binaire\. /i,
+    );
+    assert.ok(last.includes("DENORT_BIN=/chemin/vers/denort deno task compile"), last);
+    assert.ok(last.includes("deno task bundle"), last);
+    assert.deepEqual([...Deno.readDirSync(outputDir)], [], "no binary, not even a part of one");
+  } finally {
+    await Deno.remove(denoDir, { recursive: true });
+    await Deno.remove(outputDir, { recursive: true });
+  }
+});
+
+Deno.test("missingRuntime() tells a runtime problem from a program's own error", () => {
+  const download =
+    "\x1b[1m\x1b[31merror\x1b[0m: Writing deno compile executable to temporary file 'x'\n\n" +
+    "Caused by:\n    0: Setting up base binary.\n" +
+    "    1: error sending request for url (https://dl.deno.land/release/v2.9.6/" +
+    "denort-x86_64-unknown-linux-gnu.zip): client error (Connect): dns error\n" +
+    "    2: failed to lookup address information: Name or service not known\n\n" +
+    "Stack backtrace:\n   0: <unknown>\n";
+  assert.deepEqual(missingRuntime(download), {
+    cause: "failed to lookup address information: Name or service not known",
+    local: undefined,
+  });
+  const local = "error: Writing deno compile executable to temporary file 'x'\n\nCaused by:\n" +
+    "    0: Could not find denort at '/opt/denort'\n    1: No such file or directory (os error 2)\n";
+  const problem = missingRuntime(local);
+  assert.deepEqual(problem, {
+    cause: "No such file or directory (os error 2)",
+    local: "/opt/denort",
+  });
+  assert.match(
+    noRuntimeLine(problem!),
+    /^Erreur: DENORT_BIN=\/opt\/denort ne mène à aucun runtime/,
+  );
+  const typeError = "TS2322 [ERROR]: Type 'string' is not assignable to type 'number'.\n" +
+    "error: Type checking failed.\n";
+  assert.equal(missingRuntime(typeError), null);
 });
 
 /**
