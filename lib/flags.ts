@@ -9,7 +9,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { exitOnErrors, requireUnstableNet } from "./errors.ts";
+import { exitOnErrors, hostPort, requireNetAccess, requireUnstableNet } from "./errors.ts";
 import { EXIT } from "./exit.ts";
 import { runCommand, scriptPath } from "./program.ts";
 import { flushOutput, printError, write } from "./terminal.ts";
@@ -233,6 +233,18 @@ export function readFlags<K extends keyof Flags>(
     timeout: flags.timeout,
     refused: spec.refused,
   });
+  // Before any socket call: the addresses this program will ask Deno for.
+  const at = hostPort(flags.host ?? "", flags.port ?? 0);
+  const needs = [{
+    address: at,
+    doing: `${spec.role === "server" ? "écouter sur" : "joindre"} ${at}`,
+  }];
+  if (spec.role === "client" && spec.transport === "udp") {
+    // A UDP client also opens its own socket, on a free port (0) of its address family.
+    const own = hostPort(flags.host?.includes(":") ? "::" : "0.0.0.0", 0);
+    needs.push({ address: own, doing: `ouvrir une socket UDP sur ${own}` });
+  }
+  requireNetAccess(needs, spec.transport === "udp");
   if (spec.transport === "udp") requireUnstableNet();
   return { ...result.flags, given: result.given };
 }

@@ -1,0 +1,119 @@
+/**
+ * errors_test.ts -- the errors a user meets before any socket works: one
+ * French line each, and its exit code. The net permission is checked on a
+ * real terminal, where Deno would otherwise prompt in English.
+ *
+ * Every port here is one the system picked (port 0), or one that no program
+ * can touch because Deno refuses it the network.
+ */
+import assert from "node:assert/strict";
+import { program, runProgram, Terminal, testWith } from "./helpers.ts";
+
+/** How long a test waits for a datagram before it fails (a guard, not a timing). */
+const GUARD_MS = 20_000;
+
+/** `promise`, or a failure naming `what` if it takes longer than the guard. */
+async function guarded<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no ${what} after ${GUARD_MS} ms`)), GUARD_MS);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A UDP socket of the test's own, on a port the system picks; it never answers. */
+function silentPeer(hostname = "127.0.0.1"): { socket: Deno.DatagramConn; port: number } {
+  const socket = Deno.listenDatagram({ transport: "udp", hostname, port: 0 });
+  return { socket, port: (socket.addr as Deno.NetAddr).port };
+}
+
+// --- Deno's net permission ---------------------------------------------------
+
+/** Deno flags, program, its flags, and what it was refused, as the French line says it. */
+const REFUSED: [string, string, string, string][] = [
+  ["", "tcp_server.ts", "--port 0", "écouter sur 0.0.0.0:0"],
+  ["", "udp_server.ts", "--port 0", "écouter sur 0.0.0.0:0"],
+  ["", "exercises/ex1_tcp_server.ts", "--port 0", "écouter sur 0.0.0.0:0"],
+  ["", "exercises/ex2_udp_server.ts", "--host ::1 --port 0", "écouter sur [::1]:0"],
+  ["", "tcp_client.ts", "", "joindre 127.0.0.1:8888"],
+  ["", "udp_client.ts", "", "joindre 127.0.0.1:8888"],
+  ["", "exercises/ex1_tcp_client.ts", "", "joindre 127.0.0.1:5000"],
+  ["", "exercises/ex2_udp_client.ts", "", "joindre 127.0.0.1:5000"],
+  // A narrow --allow-net that does not cover what the program needs.
+  ["--allow-net=127.0.0.1:1", "tcp_server.ts", "--port 0", "écouter sur 0.0.0.0:0"],
+  ["--allow-net=127.0.0.1:8888", "udp_client.ts", "", "ouvrir une socket UDP sur 0.0.0.0:0"],
+  ["--allow-net=0.0.0.0:0", "exercises/ex2_udp_client.ts", "", "joindre 127.0.0.1:5000"],
+];
+
+testWith(
+  ["tmux"],
+  "every program on a terminal without the net permission prints the French line, never Deno's prompt: exit 3",
+  async () => {
+    for (const [denoFlags, file, args, refused] of REFUSED) {
+      const command = ["deno run", denoFlags, file, args].filter((part) => part !== "").join(" ");
+      await using terminal = await Terminal.start(command);
+      const status = await terminal.exitStatus();
+      const screen = await terminal.screen();
+      // The terminal wraps long lines at 100 columns: join them back.
+      const text = screen.replace(/\n/g, "");
+      assert.equal(status, 3, `${command}\n${screen}`);
+      assert.ok(
+        text.startsWith(
+          `Erreur: accès réseau non autorisé pour ${refused}. ` +
+            `Lancez : deno run --allow-net ${file}[exit status 3]`,
+        ),
+        `${command}\n${screen}`,
+      );
+      assert.doesNotMatch(screen, /Deno requests|Allow\?|net access/, command);
+    }
+  },
+);
+
+Deno.test("a narrow --allow-net that covers what the program needs is enough", async () => {
+  await using server = program("tcp_server.ts", ["--host", "127.0.0.1", "--port", "0"], {
+    denoFlags: ["--allow-net=127.0.0.1", "--no-prompt"],
+  });
+  await server.waitFor(/^Serveur TCP en attente de connexion sur le port \d+\.\.\.\n$/);
+
+  const { socket, port } = silentPeer();
+  try {
+    const { code, stdout, stderr } = await runProgram("udp_client.ts", ["--port", String(port)], {
+      denoFlags: [`--allow-net=0.0.0.0:0,127.0.0.1:${port}`, "--no-prompt"],
+    });
+    assert.equal(stderr, "");
+    assert.equal(code, 0);
+    assert.equal(stdout, `Message envoyé à 127.0.0.1:${port} (8 octets)\n`);
+    const [data] = await guarded(socket.receive(), "datagram");
+    assert.equal(new TextDecoder().decode(data), "Salut !\n");
+  } finally {
+    socket.close();
+  }
+});
+
+Deno.test("ex2_udp_server.ts not allowed to answer a client says so in French and goes on", async () => {
+  // Allowed to listen on 0.0.0.0 (any port), not to send to 127.0.0.1.
+  await using server = program("exercises/ex2_udp_server.ts", ["--port", "0"], {
+    denoFlags: ["--allow-net=0.0.0.0", "--no-prompt"],
+  });
+  const [, serverPort] = await server.waitFor(/ port (\d+)\.\.\.\n/);
+  const { socket, port } = silentPeer();
+  try {
+    const to = { transport: "udp" as const, hostname: "127.0.0.1", port: Number(serverPort) };
+    for (const text of ["un", "deux"]) {
+      await socket.send(new TextEncoder().encode(`${text}\n`), to);
+      await server.waitFor(`[127.0.0.1:${port}] Reçu : ${text}\n`);
+    }
+    await server.waitFor(/réponse non envoyée[^]*réponse non envoyée.*\n/, "stderr");
+    assert.equal(
+      server.stderr,
+      (`[127.0.0.1:${port}] Erreur: réponse non envoyée ` +
+        `(accès réseau non autorisé à 127.0.0.1:${port})\n`).repeat(2),
+    );
+  } finally {
+    socket.close();
+  }
+});
