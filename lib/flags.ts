@@ -162,12 +162,47 @@ function checkValue(
       }
       return { value: seconds };
     }
-    case "host":
-      if (value.trim() === "") return `adresse vide pour --host : attendu une adresse IP ou un nom`;
-      return { value: value.trim() };
+    case "host": {
+      // [::1] is how a URL writes an IPv6 address: the brackets are not part of it.
+      const host = value.trim().replace(/^\[(.*:.*)\]$/, "$1");
+      return hostProblem(host) ?? { value: host };
+    }
     default:
       return { value };
   }
+}
+
+/** What is wrong with a --host value, in French, or null if it is an IP address or a host name. */
+function hostProblem(host: string): string | null {
+  // Control characters would break the line; a long value is shortened.
+  const shown = (host.length > 40 ? `${host.slice(0, 30)}…` : host).replace(/\p{Cc}/gu, "�");
+  if (host === "") return "adresse vide pour --host : attendu une adresse IP ou un nom";
+  const withPort = /^([^:]+):(\d+)$/.exec(host);
+  if (withPort) {
+    return `l'adresse « ${shown} » contient un port : donnez-le à part ` +
+      `(--host ${withPort[1]} --port ${withPort[2]})`;
+  }
+  if (host.includes(":")) {
+    try {
+      new URL(`http://[${host}]/`); // the URL parser knows IPv6 addresses
+      return null;
+    } catch {
+      return `adresse IPv6 invalide « ${shown} » pour --host : attendu par exemple ::1 ou [::1]`;
+    }
+  }
+  // A host name (RFC 1123): at most 253 characters, 63 between two dots.
+  const name = host.replace(/\.$/, "");
+  if (name.length > 253) {
+    return `nom d'hôte trop long pour --host (${name.length} caractères) : 253 au plus`;
+  }
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(name)) {
+    return `adresse invalide « ${shown} » pour --host : attendu une adresse IP (127.0.0.1, ::1) ` +
+      "ou un nom fait de lettres sans accent, de chiffres, de « - » et de « . »";
+  }
+  if (name.split(".").some((label) => label.length > 63)) {
+    return `nom d'hôte invalide « ${shown} » pour --host : 63 caractères au plus entre deux points`;
+  }
+  return null;
 }
 
 /** The `--help` text, in French. */

@@ -7,7 +7,7 @@
  * can touch because Deno refuses it the network.
  */
 import assert from "node:assert/strict";
-import { program, runProgram, Terminal, testWith } from "./helpers.ts";
+import { program, Running, runProgram, Terminal, testWith } from "./helpers.ts";
 
 /** How long a test waits for a datagram before it fails (a guard, not a timing). */
 const GUARD_MS = 20_000;
@@ -29,6 +29,12 @@ async function guarded<T>(promise: Promise<T>, what: string): Promise<T> {
 function silentPeer(hostname = "127.0.0.1"): { socket: Deno.DatagramConn; port: number } {
   const socket = Deno.listenDatagram({ transport: "udp", hostname, port: 0 });
   return { socket, port: (socket.addr as Deno.NetAddr).port };
+}
+
+/** The one line a program printed on stderr (and checks it is the only one). */
+function oneLine(stderr: string): string {
+  assert.equal(stderr.split("\n").length, 2, `exactly one line:\n${stderr}`);
+  return stderr;
 }
 
 // --- Deno's net permission ---------------------------------------------------
@@ -113,6 +119,69 @@ Deno.test("ex2_udp_server.ts not allowed to answer a client says so in French an
       (`[127.0.0.1:${port}] Erreur: réponse non envoyée ` +
         `(accès réseau non autorisé à 127.0.0.1:${port})\n`).repeat(2),
     );
+  } finally {
+    socket.close();
+  }
+});
+
+// --- --host ------------------------------------------------------------------
+
+Deno.test("an invalid --host gets one French line naming what is allowed: exit 2", async () => {
+  const cases: [string, string[], RegExp][] = [
+    [
+      "tcp_client.ts",
+      ["--host", "a b"],
+      /^Erreur: adresse invalide « a b » pour --host : attendu une adresse IP \(127\.0\.0\.1, ::1\) ou un nom fait de lettres sans accent, de chiffres, de « - » et de « \. » \(voir : /,
+    ],
+    [
+      "tcp_server.ts",
+      ["--host", "a".repeat(300)],
+      /^Erreur: nom d'hôte trop long pour --host \(300 caractères\) : 253 au plus \(voir : /,
+    ],
+    [
+      "exercises/ex2_udp_client.ts",
+      ["--host", `${"b".repeat(64)}.example`],
+      /^Erreur: nom d'hôte invalide « b{30}… » pour --host : 63 caractères au plus entre deux points/,
+    ],
+    [
+      "udp_client.ts",
+      ["--host", "127.0.0.1:8888"],
+      /^Erreur: l'adresse « 127\.0\.0\.1:8888 » contient un port : donnez-le à part \(--host 127\.0\.0\.1 --port 8888\)/,
+    ],
+  ];
+  for (const [file, args, expected] of cases) {
+    const { code, stdout, stderr } = await runProgram(file, args);
+    assert.equal(code, 2, `${file} ${args.join(" ")}: ${stderr}`);
+    assert.equal(stdout, "");
+    assert.match(oneLine(stderr), expected);
+  }
+});
+
+Deno.test("a --host that is not UTF-8 (byte 0xff) gets the French line: exit 2", async () => {
+  // Only a shell can hand a program a byte that is not UTF-8.
+  await using shell = new Running("sh", [
+    "-c",
+    `exec deno run --allow-net udp_client.ts --host "$(printf '\\377')"`,
+  ]);
+  const { code, stderr } = await shell.finished();
+  assert.equal(code, 2);
+  assert.match(oneLine(stderr), /^Erreur: adresse invalide « \uFFFD » pour --host : attendu/);
+});
+
+Deno.test("udp_client.ts takes --host [::1] as ::1", async () => {
+  const { socket, port } = silentPeer("::1");
+  try {
+    const { code, stdout, stderr } = await runProgram("udp_client.ts", [
+      "--host",
+      "[::1]",
+      "--port",
+      String(port),
+    ]);
+    assert.equal(stderr, "");
+    assert.equal(code, 0);
+    assert.equal(stdout, `Message envoyé à [::1]:${port} (8 octets)\n`);
+    const [data] = await guarded(socket.receive(), "datagram");
+    assert.equal(new TextDecoder().decode(data), "Salut !\n");
   } finally {
     socket.close();
   }

@@ -125,6 +125,58 @@ Deno.test("parseFlags() rejects an empty --host", () => {
   assert.match(rejected(["--host="], server), /adresse vide pour --host/);
 });
 
+Deno.test("parseFlags() takes IP addresses and host names for --host, IPv6 with or without brackets", () => {
+  const name = [..."abcd"].map((c) => c.repeat(63)).join("."); // 4 × 63 + 3 = 255 characters
+  const longest = name.slice(0, 253);
+  const cases: [string, string][] = [
+    ["127.0.0.1", "127.0.0.1"],
+    ["0.0.0.0", "0.0.0.0"],
+    ["::", "::"],
+    ["[::]", "::"],
+    ["[::1]", "::1"],
+    [" [::1] ", "::1"],
+    ["::ffff:127.0.0.1", "::ffff:127.0.0.1"],
+    ["localhost", "localhost"],
+    ["localhost.", "localhost."],
+    ["mon-serveur_2.example.org", "mon-serveur_2.example.org"],
+    [longest, longest],
+  ];
+  for (const [value, host] of cases) {
+    const result = parseFlags(["--host", value], server);
+    assert.ok(result.ok, value);
+    assert.equal(result.flags.host, host);
+  }
+});
+
+Deno.test("parseFlags() rejects an invalid --host, naming the limit it breaks", () => {
+  assert.match(
+    rejected(["--host", "a".repeat(300)], server),
+    /^Erreur: nom d'hôte trop long pour --host \(300 caractères\) : 253 au plus /,
+  );
+  assert.match(
+    rejected(["--host", `${"a".repeat(64)}.fr`], server),
+    /^Erreur: nom d'hôte invalide « a{30}… » pour --host : 63 caractères au plus entre deux points/,
+  );
+  for (const host of ["a b", "\uFFFD", "\xff", "café.fr", "a/b", "[abc]", "a..b", ".a", "a\nb"]) {
+    assert.match(
+      rejected(["--host", host], client),
+      /^Erreur: adresse invalide « .+ » pour --host : attendu une adresse IP \(127\.0\.0\.1, ::1\) ou un nom fait de lettres sans accent, de chiffres, de « - » et de « \. »/,
+      JSON.stringify(host),
+    );
+  }
+  for (const host of ["fe80::1%eth0", "[::1", "::1]", "1:2:3:4:5:6:7:8:9", "[[::1]]"]) {
+    assert.match(
+      rejected(["--host", host], client),
+      /^Erreur: adresse IPv6 invalide « .+ » pour --host : attendu par exemple ::1 ou \[::1\]/,
+      host,
+    );
+  }
+  assert.match(
+    rejected(["--host", "192.168.1.20:5000"], client),
+    /^Erreur: l'adresse « 192\.168\.1\.20:5000 » contient un port : donnez-le à part \(--host 192\.168\.1\.20 --port 5000\)/,
+  );
+});
+
 Deno.test("parseFlags() answers --help with the usage: purpose, every flag, defaults, example", () => {
   for (const help of ["--help", "-h"]) {
     const result = parseFlags([help], server);
