@@ -23,6 +23,13 @@ export interface ErrorContext {
   timeout?: number;
 }
 
+/**
+ * The largest UDP payload: a datagram fits in one IP packet of at most 65,535
+ * bytes, less 20 bytes of IPv4 header and 8 of UDP header. IPv6 allows 20
+ * more; this one limit holds for both.
+ */
+export const MAX_DATAGRAM = 65507;
+
 /** `host:port` as Deno's permissions and `nc` write it, with IPv6 in brackets: `[::1]:8888`. */
 export function hostPort(host: string, port: number): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
@@ -35,6 +42,9 @@ function refusedAddress(err: Error): string | undefined {
 
 /** Why a datagram could not leave, in French, when the reason is one a user can act on. */
 function whyNotSent(err: unknown): string | null {
+  if (errorCode(err) === "EMSGSIZE") {
+    return `message trop long pour un datagramme UDP (${MAX_DATAGRAM} octets au plus)`;
+  }
   if (err instanceof Deno.errors.NotCapable && refusedAddress(err)) {
     return `accès réseau non autorisé à ${refusedAddress(err)}`;
   }
@@ -55,6 +65,7 @@ export function explain(err: unknown, ctx: ErrorContext): { line: string; code: 
       code: EXIT.SETUP,
     };
   }
+  if (errorCode(err) === "EMSGSIZE") return network(whyNotSent(err)!);
   if (err instanceof Deno.errors.ConnectionRefused) {
     return { line: ctx.refused ?? `Erreur: connexion refusée par ${where}`, code: EXIT.NETWORK };
   }

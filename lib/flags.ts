@@ -9,7 +9,13 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { exitOnErrors, hostPort, requireNetAccess, requireUnstableNet } from "./errors.ts";
+import {
+  exitOnErrors,
+  hostPort,
+  MAX_DATAGRAM,
+  requireNetAccess,
+  requireUnstableNet,
+} from "./errors.ts";
 import { EXIT } from "./exit.ts";
 import { runCommand, scriptPath } from "./program.ts";
 import { flushOutput, printError, write } from "./terminal.ts";
@@ -128,6 +134,16 @@ export function parseFlags<K extends keyof Flags>(
     const checked = checkValue(key, value, spec.role);
     if (typeof checked === "string") return fail(checked);
     (flags as Record<string, unknown>)[key] = checked.value;
+  }
+  const message = (flags as Partial<Flags>).message;
+  if (spec.transport === "udp" && message !== undefined) {
+    const bytes = new TextEncoder().encode(message).length;
+    if (bytes > MAX_DATAGRAM) {
+      return fail(
+        `message trop long pour un datagramme UDP : ${bytes} octets, ${MAX_DATAGRAM} au plus ` +
+          "(un paquet IP de 65535 octets, moins les en-têtes IP et UDP)",
+      );
+    }
   }
   return { ok: true, flags, given };
 }

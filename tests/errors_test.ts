@@ -186,3 +186,54 @@ Deno.test("udp_client.ts takes --host [::1] as ::1", async () => {
     socket.close();
   }
 });
+
+// --- UDP datagram size ---------------------------------------------------------
+
+Deno.test("udp_client.ts sends a 65,507-byte --message, refuses one byte more: exit 2", async () => {
+  const { socket, port } = silentPeer();
+  try {
+    const most = await runProgram("udp_client.ts", [
+      "--port",
+      String(port),
+      "--message",
+      "a".repeat(65507),
+    ]);
+    assert.equal(most.stderr, "");
+    assert.equal(most.stdout, `Message envoyé à 127.0.0.1:${port} (65507 octets)\n`);
+    const [data] = await guarded(socket.receive(new Uint8Array(65536)), "datagram");
+    assert.equal(data.length, 65507);
+
+    const over = await runProgram("udp_client.ts", [
+      "--port",
+      String(port),
+      "--message",
+      "a".repeat(65508),
+    ]);
+    assert.equal(over.code, 2);
+    assert.equal(over.stdout, "");
+    assert.match(
+      oneLine(over.stderr),
+      /^Erreur: message trop long pour un datagramme UDP : 65508 octets, 65507 au plus \(un paquet IP de 65535 octets, moins les en-têtes IP et UDP\) \(voir : /,
+    );
+  } finally {
+    socket.close();
+  }
+});
+
+Deno.test("ex2_udp_client.ts with a typed line too long for a datagram: one French line, exit 1", async () => {
+  const { socket, port } = silentPeer();
+  try {
+    await using client = program("exercises/ex2_udp_client.ts", ["--port", String(port)], {
+      stdin: "piped",
+    });
+    await client.write("a".repeat(70000) + "\n");
+    const { code, stderr } = await client.finished();
+    assert.equal(code, 1);
+    assert.equal(
+      stderr,
+      "Erreur: message trop long pour un datagramme UDP (65507 octets au plus)\n",
+    );
+  } finally {
+    socket.close();
+  }
+});

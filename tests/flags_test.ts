@@ -21,6 +21,11 @@ const udp: FlagSpec<"port" | "bufferSize"> = {
   transport: "udp",
   defaults: { port: 8888, bufferSize: 1024 },
 };
+const udpClient: FlagSpec<"host" | "port" | "message"> = {
+  ...client,
+  transport: "udp",
+  defaults: { host: "127.0.0.1", port: 8888, message: "Salut !\n" },
+};
 
 /** The error text of a rejected command line (and checks it is exit code 2). */
 function rejected<K extends "host" | "port" | "message" | "timeout" | "keepOpen" | "bufferSize">(
@@ -175,6 +180,24 @@ Deno.test("parseFlags() rejects an invalid --host, naming the limit it breaks", 
     rejected(["--host", "192.168.1.20:5000"], client),
     /^Erreur: l'adresse « 192\.168\.1\.20:5000 » contient un port : donnez-le à part \(--host 192\.168\.1\.20 --port 5000\)/,
   );
+});
+
+Deno.test("parseFlags() rejects a UDP --message over 65,507 bytes, counted in UTF-8", () => {
+  for (const message of ["a".repeat(65507), "é".repeat(32753)]) {
+    const result = parseFlags(["--message", message], udpClient);
+    assert.ok(result.ok);
+    assert.equal(result.flags.message, message);
+  }
+  assert.match(
+    rejected(["--message", "a".repeat(65508)], udpClient),
+    /^Erreur: message trop long pour un datagramme UDP : 65508 octets, 65507 au plus \(un paquet IP de 65535 octets, moins les en-têtes IP et UDP\)/,
+  );
+  assert.match(
+    rejected(["--message", "é".repeat(32754)], udpClient),
+    / 65508 octets, 65507 au plus/,
+  );
+  // TCP is a stream: its messages have no such limit.
+  assert.ok(parseFlags(["--message", "a".repeat(70000)], client).ok);
 });
 
 Deno.test("parseFlags() answers --help with the usage: purpose, every flag, defaults, example", () => {
