@@ -75,6 +75,14 @@ const FLAG_INFO: Record<keyof Flags, { name: string; short?: string; value?: str
 const MAX_BUFFER_SIZE = 65536;
 /** Longest timeout accepted, in seconds (one hour). */
 const MAX_TIMEOUT = 3600;
+/**
+ * Shortest timeout accepted, in seconds. On this machine a reply takes well
+ * under a millisecond, but the timer also runs while the client and the
+ * server wait for a busy processor (a time slice lasts milliseconds) or for
+ * their event loop. Below 0.1 s the timer, not the network, would decide, and
+ * the message would blame a firewall for nothing.
+ */
+const MIN_TIMEOUT = 0.1;
 
 /** Parses `args` against `spec`. Pure: prints nothing and never exits. */
 export function parseFlags<K extends keyof Flags>(
@@ -172,9 +180,15 @@ function checkValue(
       return { value: size };
     }
     case "timeout": {
-      const seconds = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
-      if (!(seconds > 0 && seconds <= MAX_TIMEOUT)) {
-        return `délai invalide « ${value} » : attendu un nombre de secondes entre 0 (exclu) et ${MAX_TIMEOUT}`;
+      // A decimal comma too, as the programs print it: 0,5 is 0.5.
+      const seconds = /^\d+([.,]\d+)?$/.test(value) ? Number(value.replace(",", ".")) : NaN;
+      const min = MIN_TIMEOUT.toLocaleString("fr-FR");
+      if (seconds < MIN_TIMEOUT) {
+        return `délai trop court « ${value} » : ${min} s au moins, sinon même un serveur ` +
+          "sur cette machine n'a pas le temps de répondre";
+      }
+      if (!(seconds <= MAX_TIMEOUT)) {
+        return `délai invalide « ${value} » : attendu un nombre de secondes de ${min} à ${MAX_TIMEOUT} (par exemple 0,5 ou 2)`;
       }
       return { value: seconds };
     }

@@ -237,3 +237,40 @@ Deno.test("ex2_udp_client.ts with a typed line too long for a datagram: one Fren
     socket.close();
   }
 });
+
+// --- --timeout -----------------------------------------------------------------
+
+Deno.test("a --timeout below 0.1 s is refused, naming the minimum: exit 2", async () => {
+  for (const file of ["tcp_client.ts", "exercises/ex2_udp_client.ts"]) {
+    const { code, stdout, stderr } = await runProgram(file, ["--timeout", "0.001"]);
+    assert.equal(code, 2, file);
+    assert.equal(stdout, "");
+    assert.match(
+      oneLine(stderr),
+      /^Erreur: délai trop court « 0\.001 » : 0,1 s au moins, sinon même un serveur sur cette machine n'a pas le temps de répondre \(voir : /,
+    );
+  }
+});
+
+Deno.test("ex2_udp_client.ts takes --timeout 0,5 (a decimal comma) and prints it back", async () => {
+  const { socket, port } = silentPeer();
+  try {
+    await using client = program(
+      "exercises/ex2_udp_client.ts",
+      ["--port", String(port), "--timeout", "0,5"],
+      { stdin: "piped" },
+    );
+    await client.write("bonjour\n");
+    const [data] = await guarded(socket.receive(), "datagram");
+    assert.equal(new TextDecoder().decode(data), "bonjour\n");
+    await client.waitFor(
+      "Pas de réponse du serveur après 0,5 s (UDP ne garantit pas la livraison)\n",
+    );
+    const { code, stdout, stderr } = await client.finished(); // end of input: quit
+    assert.equal(stderr, "");
+    assert.equal(code, 0);
+    assert.match(stdout, /Fin du client UDP\n$/);
+  } finally {
+    socket.close();
+  }
+});

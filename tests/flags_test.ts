@@ -118,12 +118,38 @@ Deno.test("parseFlags() rejects a bad --buffer-size", () => {
 });
 
 Deno.test("parseFlags() rejects a bad --timeout and takes decimals", () => {
-  for (const t of ["0", "-1", "abc", "4000"]) {
-    assert.match(rejected([`--timeout=${t}`], client), /délai invalide|attend une valeur/);
+  for (const t of ["0", "-1", "abc", "4000", "1,5,5", ",5", "1e3"]) {
+    assert.match(
+      rejected([`--timeout=${t}`], client),
+      /délai (invalide|trop court)|attend une valeur/,
+    );
   }
+  assert.match(
+    rejected(["--timeout", "abc"], client),
+    /délai invalide « abc » : attendu un nombre de secondes de 0,1 à 3600 \(par exemple 0,5 ou 2\)/,
+  );
   const result = parseFlags(["--timeout", "0.5"], client);
   assert.ok(result.ok);
   assert.equal(result.flags.timeout, 0.5);
+});
+
+Deno.test("parseFlags() takes a decimal comma in --timeout, as the programs print it", () => {
+  for (
+    const [text, seconds] of [["0,5", 0.5], ["2,25", 2.25], ["0,1", 0.1], ["3600", 3600]] as const
+  ) {
+    const result = parseFlags(["--timeout", text], client);
+    assert.ok(result.ok, text);
+    assert.equal(result.flags.timeout, seconds);
+  }
+});
+
+Deno.test("parseFlags() rejects a --timeout under 0.1 s, naming the minimum", () => {
+  for (const t of ["0.001", "0,05", "0.099", "0"]) {
+    assert.match(
+      rejected(["--timeout", t], client),
+      new RegExp(`^Erreur: délai trop court « ${t.replace(".", "\\.")} » : 0,1 s au moins, `),
+    );
+  }
 });
 
 Deno.test("parseFlags() rejects an empty --host", () => {
