@@ -23,19 +23,49 @@ export interface ErrorContext {
   timeout?: number;
 }
 
+/**
+ * The largest UDP payload: a datagram fits in one IP packet of at most 65,535
+ * bytes, less 20 bytes of IPv4 header and 8 of UDP header. IPv6 allows 20
+ * more; this one limit holds for both.
+ */
+export const MAX_DATAGRAM = 65507;
+
+/** `host:port` as Deno's permissions and `nc` write it, with IPv6 in brackets: `[::1]:8888`. */
+export function hostPort(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** The address Deno refused: `Requires net access to "127.0.0.1:5000", ...`. */
+function refusedAddress(err: Error): string | undefined {
+  return /net access to "([^"]+)"/.exec(err.message)?.[1];
+}
+
+/** Why a datagram could not leave, in French, when the reason is one a user can act on. */
+function whyNotSent(err: unknown): string | null {
+  if (errorCode(err) === "EMSGSIZE") {
+    return `message trop long pour un datagramme UDP (${MAX_DATAGRAM} octets au plus)`;
+  }
+  if (err instanceof Deno.errors.NotCapable && refusedAddress(err)) {
+    return `accès réseau non autorisé à ${refusedAddress(err)}`;
+  }
+  return null;
+}
+
 /** Turns an error into one French line and an exit code. */
 export function explain(err: unknown, ctx: ErrorContext): { line: string; code: number } {
-  const where = ctx.host.includes(":") ? `[${ctx.host}]:${ctx.port}` : `${ctx.host}:${ctx.port}`;
+  const where = hostPort(ctx.host, ctx.port);
   const network = (line: string) => ({ line: `Erreur: ${line}`, code: EXIT.NETWORK });
   if (err instanceof Deno.errors.NotCapable && !/net access/.test(err.message) && err.message) {
     return { line: `Erreur: permission manquante : ${err.message}`, code: EXIT.SETUP };
   }
   if (err instanceof Deno.errors.NotCapable) {
+    const to = refusedAddress(err) ?? where;
     return {
-      line: `Erreur: accès réseau non autorisé. Lancez : ${runCommand()}`,
+      line: `Erreur: accès réseau non autorisé à ${to}. Lancez : ${runCommand()}`,
       code: EXIT.SETUP,
     };
   }
+  if (errorCode(err) === "EMSGSIZE") return network(whyNotSent(err)!);
   if (err instanceof Deno.errors.ConnectionRefused) {
     return { line: ctx.refused ?? `Erreur: connexion refusée par ${where}`, code: EXIT.NETWORK };
   }
@@ -99,7 +129,7 @@ export function clientLost(err: unknown, conn: Deno.Conn): false {
  * French line naming the address it was for. The server goes on.
  */
 export function notSent(err: unknown, to: Deno.Addr): void {
-  const why = err instanceof Error ? err.message : String(err);
+  const why = whyNotSent(err) ?? (err instanceof Error ? err.message : String(err));
   printError(`[${formatAddr(to)}] Erreur: réponse non envoyée (${why})`);
 }
 
@@ -118,6 +148,24 @@ export function exitOnErrors(ctx: ErrorContext): void {
   // A top-level `await` that throws arrives as an unhandled rejection.
   globalThis.addEventListener("unhandledrejection", (e) => handle(e, e.reason));
   globalThis.addEventListener("error", (e) => handle(e, e.error));
+}
+
+/**
+ * Checks, before any socket call, that Deno lets the program do each of
+ * `needs` (an address as Deno's permissions write it, and what the program
+ * does there, in French). Otherwise prints one French line naming the address
+ * refused and exits with code 3. `query` never prompts: on a terminal, the
+ * socket call itself would show Deno's English permission prompt instead.
+ */
+export function requireNetAccess(needs: { address: string; doing: string }[], udp: boolean): void {
+  for (const { address, doing } of needs) {
+    if (Deno.permissions.querySync({ name: "net", host: address }).state === "granted") continue;
+    const unstableNet = udp && typeof Deno.listenDatagram !== "function";
+    printError(
+      `Erreur: accès réseau non autorisé pour ${doing}. Lancez : ${runCommand("", unstableNet)}`,
+    );
+    Deno.exit(EXIT.SETUP);
+  }
 }
 
 /**

@@ -9,7 +9,13 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { exitOnErrors, requireUnstableNet } from "./errors.ts";
+import {
+  exitOnErrors,
+  hostPort,
+  MAX_DATAGRAM,
+  requireNetAccess,
+  requireUnstableNet,
+} from "./errors.ts";
 import { EXIT } from "./exit.ts";
 import { runCommand, scriptPath } from "./program.ts";
 import { printError, writeAllSync } from "./terminal.ts";
@@ -69,6 +75,14 @@ const FLAG_INFO: Record<keyof Flags, { name: string; short?: string; value?: str
 const MAX_BUFFER_SIZE = 65536;
 /** Longest timeout accepted, in seconds (one hour). */
 const MAX_TIMEOUT = 3600;
+/**
+ * Shortest timeout accepted, in seconds. On this machine a reply takes well
+ * under a millisecond, but the timer also runs while the client and the
+ * server wait for a busy processor (a time slice lasts milliseconds) or for
+ * their event loop. Below 0.1 s the timer, not the network, would decide, and
+ * the message would blame a firewall for nothing.
+ */
+const MIN_TIMEOUT = 0.1;
 
 /** Parses `args` against `spec`. Pure: prints nothing and never exits. */
 export function parseFlags<K extends keyof Flags>(
@@ -129,6 +143,16 @@ export function parseFlags<K extends keyof Flags>(
     if (typeof checked === "string") return fail(checked);
     (flags as Record<string, unknown>)[key] = checked.value;
   }
+  const message = (flags as Partial<Flags>).message;
+  if (spec.transport === "udp" && message !== undefined) {
+    const bytes = new TextEncoder().encode(message).length;
+    if (bytes > MAX_DATAGRAM) {
+      return fail(
+        `message trop long pour un datagramme UDP : ${bytes} octets, ${MAX_DATAGRAM} au plus ` +
+          "(un paquet IP de 65535 octets, moins les en-têtes IP et UDP)",
+      );
+    }
+  }
   return { ok: true, flags, given };
 }
 
@@ -156,18 +180,59 @@ function checkValue(
       return { value: size };
     }
     case "timeout": {
-      const seconds = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
-      if (!(seconds > 0 && seconds <= MAX_TIMEOUT)) {
-        return `délai invalide « ${value} » : attendu un nombre de secondes entre 0 (exclu) et ${MAX_TIMEOUT}`;
+      // A decimal comma too, as the programs print it: 0,5 is 0.5.
+      const seconds = /^\d+([.,]\d+)?$/.test(value) ? Number(value.replace(",", ".")) : NaN;
+      const min = MIN_TIMEOUT.toLocaleString("fr-FR");
+      if (seconds < MIN_TIMEOUT) {
+        return `délai trop court « ${value} » : ${min} s au moins, sinon même un serveur ` +
+          "sur cette machine n'a pas le temps de répondre";
+      }
+      if (!(seconds <= MAX_TIMEOUT)) {
+        return `délai invalide « ${value} » : attendu un nombre de secondes de ${min} à ${MAX_TIMEOUT} (par exemple 0,5 ou 2)`;
       }
       return { value: seconds };
     }
-    case "host":
-      if (value.trim() === "") return `adresse vide pour --host : attendu une adresse IP ou un nom`;
-      return { value: value.trim() };
+    case "host": {
+      // [::1] is how a URL writes an IPv6 address: the brackets are not part of it.
+      const host = value.trim().replace(/^\[(.*:.*)\]$/, "$1");
+      return hostProblem(host) ?? { value: host };
+    }
     default:
       return { value };
   }
+}
+
+/** What is wrong with a --host value, in French, or null if it is an IP address or a host name. */
+function hostProblem(host: string): string | null {
+  // Control characters would break the line; a long value is shortened.
+  const shown = (host.length > 40 ? `${host.slice(0, 30)}…` : host).replace(/\p{Cc}/gu, "�");
+  if (host === "") return "adresse vide pour --host : attendu une adresse IP ou un nom";
+  const withPort = /^([^:]+):(\d+)$/.exec(host);
+  if (withPort) {
+    return `l'adresse « ${shown} » contient un port : donnez-le à part ` +
+      `(--host ${withPort[1]} --port ${withPort[2]})`;
+  }
+  if (host.includes(":")) {
+    try {
+      new URL(`http://[${host}]/`); // the URL parser knows IPv6 addresses
+      return null;
+    } catch {
+      return `adresse IPv6 invalide « ${shown} » pour --host : attendu par exemple ::1 ou [::1]`;
+    }
+  }
+  // A host name (RFC 1123): at most 253 characters, 63 between two dots.
+  const name = host.replace(/\.$/, "");
+  if (name.length > 253) {
+    return `nom d'hôte trop long pour --host (${name.length} caractères) : 253 au plus`;
+  }
+  if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(name)) {
+    return `adresse invalide « ${shown} » pour --host : attendu une adresse IP (127.0.0.1, ::1) ` +
+      "ou un nom fait de lettres sans accent, de chiffres, de « - » et de « . »";
+  }
+  if (name.split(".").some((label) => label.length > 63)) {
+    return `nom d'hôte invalide « ${shown} » pour --host : 63 caractères au plus entre deux points`;
+  }
+  return null;
 }
 
 /** The `--help` text, in French. */
@@ -233,6 +298,18 @@ export function readFlags<K extends keyof Flags>(
     timeout: flags.timeout,
     refused: spec.refused,
   });
+  // Before any socket call: the addresses this program will ask Deno for.
+  const at = hostPort(flags.host ?? "", flags.port ?? 0);
+  const needs = [{
+    address: at,
+    doing: `${spec.role === "server" ? "écouter sur" : "joindre"} ${at}`,
+  }];
+  if (spec.role === "client" && spec.transport === "udp") {
+    // A UDP client also opens its own socket, on a free port (0) of its address family.
+    const own = hostPort(flags.host?.includes(":") ? "::" : "0.0.0.0", 0);
+    needs.push({ address: own, doing: `ouvrir une socket UDP sur ${own}` });
+  }
+  requireNetAccess(needs, spec.transport === "udp");
   if (spec.transport === "udp") requireUnstableNet();
   return { ...result.flags, given: result.given };
 }

@@ -21,6 +21,11 @@ const udp: FlagSpec<"port" | "bufferSize"> = {
   transport: "udp",
   defaults: { port: 8888, bufferSize: 1024 },
 };
+const udpClient: FlagSpec<"host" | "port" | "message"> = {
+  ...client,
+  transport: "udp",
+  defaults: { host: "127.0.0.1", port: 8888, message: "Salut !\n" },
+};
 
 /** The error text of a rejected command line (and checks it is exit code 2). */
 function rejected<K extends "host" | "port" | "message" | "timeout" | "keepOpen" | "bufferSize">(
@@ -113,16 +118,112 @@ Deno.test("parseFlags() rejects a bad --buffer-size", () => {
 });
 
 Deno.test("parseFlags() rejects a bad --timeout and takes decimals", () => {
-  for (const t of ["0", "-1", "abc", "4000"]) {
-    assert.match(rejected([`--timeout=${t}`], client), /délai invalide|attend une valeur/);
+  for (const t of ["0", "-1", "abc", "4000", "1,5,5", ",5", "1e3"]) {
+    assert.match(
+      rejected([`--timeout=${t}`], client),
+      /délai (invalide|trop court)|attend une valeur/,
+    );
   }
+  assert.match(
+    rejected(["--timeout", "abc"], client),
+    /délai invalide « abc » : attendu un nombre de secondes de 0,1 à 3600 \(par exemple 0,5 ou 2\)/,
+  );
   const result = parseFlags(["--timeout", "0.5"], client);
   assert.ok(result.ok);
   assert.equal(result.flags.timeout, 0.5);
 });
 
+Deno.test("parseFlags() takes a decimal comma in --timeout, as the programs print it", () => {
+  for (
+    const [text, seconds] of [["0,5", 0.5], ["2,25", 2.25], ["0,1", 0.1], ["3600", 3600]] as const
+  ) {
+    const result = parseFlags(["--timeout", text], client);
+    assert.ok(result.ok, text);
+    assert.equal(result.flags.timeout, seconds);
+  }
+});
+
+Deno.test("parseFlags() rejects a --timeout under 0.1 s, naming the minimum", () => {
+  for (const t of ["0.001", "0,05", "0.099", "0"]) {
+    assert.match(
+      rejected(["--timeout", t], client),
+      new RegExp(`^Erreur: délai trop court « ${t.replace(".", "\\.")} » : 0,1 s au moins, `),
+    );
+  }
+});
+
 Deno.test("parseFlags() rejects an empty --host", () => {
   assert.match(rejected(["--host="], server), /adresse vide pour --host/);
+});
+
+Deno.test("parseFlags() takes IP addresses and host names for --host, IPv6 with or without brackets", () => {
+  const name = [..."abcd"].map((c) => c.repeat(63)).join("."); // 4 × 63 + 3 = 255 characters
+  const longest = name.slice(0, 253);
+  const cases: [string, string][] = [
+    ["127.0.0.1", "127.0.0.1"],
+    ["0.0.0.0", "0.0.0.0"],
+    ["::", "::"],
+    ["[::]", "::"],
+    ["[::1]", "::1"],
+    [" [::1] ", "::1"],
+    ["::ffff:127.0.0.1", "::ffff:127.0.0.1"],
+    ["localhost", "localhost"],
+    ["localhost.", "localhost."],
+    ["mon-serveur_2.example.org", "mon-serveur_2.example.org"],
+    [longest, longest],
+  ];
+  for (const [value, host] of cases) {
+    const result = parseFlags(["--host", value], server);
+    assert.ok(result.ok, value);
+    assert.equal(result.flags.host, host);
+  }
+});
+
+Deno.test("parseFlags() rejects an invalid --host, naming the limit it breaks", () => {
+  assert.match(
+    rejected(["--host", "a".repeat(300)], server),
+    /^Erreur: nom d'hôte trop long pour --host \(300 caractères\) : 253 au plus /,
+  );
+  assert.match(
+    rejected(["--host", `${"a".repeat(64)}.fr`], server),
+    /^Erreur: nom d'hôte invalide « a{30}… » pour --host : 63 caractères au plus entre deux points/,
+  );
+  for (const host of ["a b", "\uFFFD", "\xff", "café.fr", "a/b", "[abc]", "a..b", ".a", "a\nb"]) {
+    assert.match(
+      rejected(["--host", host], client),
+      /^Erreur: adresse invalide « .+ » pour --host : attendu une adresse IP \(127\.0\.0\.1, ::1\) ou un nom fait de lettres sans accent, de chiffres, de « - » et de « \. »/,
+      JSON.stringify(host),
+    );
+  }
+  for (const host of ["fe80::1%eth0", "[::1", "::1]", "1:2:3:4:5:6:7:8:9", "[[::1]]"]) {
+    assert.match(
+      rejected(["--host", host], client),
+      /^Erreur: adresse IPv6 invalide « .+ » pour --host : attendu par exemple ::1 ou \[::1\]/,
+      host,
+    );
+  }
+  assert.match(
+    rejected(["--host", "192.168.1.20:5000"], client),
+    /^Erreur: l'adresse « 192\.168\.1\.20:5000 » contient un port : donnez-le à part \(--host 192\.168\.1\.20 --port 5000\)/,
+  );
+});
+
+Deno.test("parseFlags() rejects a UDP --message over 65,507 bytes, counted in UTF-8", () => {
+  for (const message of ["a".repeat(65507), "é".repeat(32753)]) {
+    const result = parseFlags(["--message", message], udpClient);
+    assert.ok(result.ok);
+    assert.equal(result.flags.message, message);
+  }
+  assert.match(
+    rejected(["--message", "a".repeat(65508)], udpClient),
+    /^Erreur: message trop long pour un datagramme UDP : 65508 octets, 65507 au plus \(un paquet IP de 65535 octets, moins les en-têtes IP et UDP\)/,
+  );
+  assert.match(
+    rejected(["--message", "é".repeat(32754)], udpClient),
+    / 65508 octets, 65507 au plus/,
+  );
+  // TCP is a stream: its messages have no such limit.
+  assert.ok(parseFlags(["--message", "a".repeat(70000)], client).ok);
 });
 
 Deno.test("parseFlags() answers --help with the usage: purpose, every flag, defaults, example", () => {

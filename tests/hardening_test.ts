@@ -677,7 +677,9 @@ Deno.test("every program without --allow-net, or with --deny-net, names --allow-
       assert.equal(stdout, "");
       assert.equal(
         stderr,
-        `Erreur: accès réseau non autorisé. Lancez : deno run --allow-net ${file}\n`,
+        `Erreur: accès réseau non autorisé pour ${
+          SERVERS.includes(file) ? "écouter sur 0.0.0.0:1" : "joindre 127.0.0.1:1"
+        }. Lancez : deno run --allow-net ${file}\n`,
       );
     }
   }

@@ -199,7 +199,8 @@ Deno.test("tcp_server.ts without --allow-net names the flag instead of prompting
     assert.equal(stdout, "");
     assert.equal(
       stderr,
-      "Erreur: accès réseau non autorisé. Lancez : deno run --allow-net tcp_server.ts\n",
+      "Erreur: accès réseau non autorisé pour écouter sur 0.0.0.0:8888. " +
+        "Lancez : deno run --allow-net tcp_server.ts\n",
     );
   }
 });

@@ -84,6 +84,7 @@ Deno.test("udp_client.ts without --allow-net names the flag instead of prompting
   assert.equal(code, 3);
   assert.equal(
     stderr,
-    "Erreur: accès réseau non autorisé. Lancez : deno run --allow-net udp_client.ts\n",
+    "Erreur: accès réseau non autorisé pour joindre 127.0.0.1:8888. " +
+      "Lancez : deno run --allow-net udp_client.ts\n",
   );
 });

@@ -126,7 +126,8 @@ Deno.test("udp_server.ts without --allow-net names the flag instead of prompting
   assert.equal(code, 3);
   assert.equal(
     stderr,
-    "Erreur: accès réseau non autorisé. Lancez : deno run --allow-net udp_server.ts\n",
+    "Erreur: accès réseau non autorisé pour écouter sur 0.0.0.0:8888. " +
+      "Lancez : deno run --allow-net udp_server.ts\n",
   );
 });
 

@@ -134,7 +134,8 @@ Deno.test("ex2_udp_client.ts without --allow-net names the flag instead of promp
   assert.equal(code, 3);
   assert.equal(
     stderr,
-    "Erreur: accès réseau non autorisé. Lancez : deno run --allow-net exercises/ex2_udp_client.ts\n",
+    "Erreur: accès réseau non autorisé pour joindre 127.0.0.1:5000. " +
+      "Lancez : deno run --allow-net exercises/ex2_udp_client.ts\n",
   );
 });
 
