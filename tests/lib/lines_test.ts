@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
-import { type ByteReader, CONTINUED, LineReader, type Message, shown } from "../lib/lines.ts";
-import { seededRandom } from "./helpers.ts";
+import {
+  type ByteReader,
+  CONTINUED,
+  LineReader,
+  MAX_BATCH,
+  type Message,
+  messages,
+  shown,
+  stopReaders,
+} from "../../lib/lines.ts";
+import { seededRandom } from "../helpers.ts";
 
 const encoder = new TextEncoder();
 
@@ -224,4 +233,47 @@ Deno.test("LineReader gives back any input exactly, however it is cut (10,000 se
       }
     }
   }
+});
+
+Deno.test("LineReader hands out at most MAX_BATCH messages at once, and every line in order", async () => {
+  const stream = new FakeStream();
+  const reader = new LineReader(stream, { readSize: 65536 });
+  const count = 3 * MAX_BATCH + 5;
+  stream.push(Array.from({ length: count }, (_, i) => `${i}\n`).join(""));
+  stream.push(null);
+  const all: Message[] = [];
+  for (let batch; (batch = await reader.read()) !== null;) {
+    assert.ok(batch.length <= MAX_BATCH, `${batch.length} messages in one batch`);
+    all.push(...batch);
+  }
+  assert.deepEqual(all.map((m) => m.text), Array.from({ length: count }, (_, i) => String(i)));
+  assert.equal(stream.reads, 2, "the lines left in the buffer were handed out without reading");
+});
+
+Deno.test("messages() shows control characters, and says whether each message ended with a newline", async () => {
+  const stream = new FakeStream();
+  const received = messages(stream, { quietMs: 0 });
+  stream.push("a\x1bb\r\nc\rd\nfin");
+  stream.push(null);
+  const all = [];
+  for await (const message of received) all.push(message);
+  assert.deepEqual(all, [
+    { text: "a\\x1bb", eol: "\n" },
+    { text: "c\\rd", eol: "\n" },
+    { text: "fin", eol: "" },
+  ]);
+});
+
+Deno.test("stopReaders() makes a waiting messages() hand out its partial line, then wait for ever", async () => {
+  const stream = new FakeStream();
+  const received = messages(stream, { quietMs: 0 });
+  stream.push("entière\nà moi");
+  assert.deepEqual(await received.read(), { text: "entière", eol: "\n" });
+  const next = received.read(); // waits: "à moi" has no newline yet
+  const stopped = stopReaders();
+  assert.deepEqual(await next, { text: "à moi", eol: "" });
+  const after = received.read(); // the one after the stop never settles
+  await stopped; // settles once the loop came back for more
+  const settled = await Promise.race([after.then(() => true), Promise.resolve(false)]);
+  assert.equal(settled, false);
 });

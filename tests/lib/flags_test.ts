@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { type FlagSpec, parseFlags } from "../lib/flags.ts";
-import { ROOT, runProgram } from "./helpers.ts";
+import { type FlagSpec, parseFlags } from "../../lib/flags.ts";
+import { ROOT, runProgram } from "../helpers.ts";
 
 const server: FlagSpec<"host" | "port" | "keepOpen"> = {
   transport: "tcp",

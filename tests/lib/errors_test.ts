@@ -7,7 +7,7 @@
  * can touch because Deno refuses it the network.
  */
 import assert from "node:assert/strict";
-import { program, Running, runProgram, Terminal, testWith } from "./helpers.ts";
+import { program, Running, runProgram, Terminal, testWith } from "../helpers.ts";
 
 /** How long a test waits for a datagram before it fails (a guard, not a timing). */
 const GUARD_MS = 20_000;

@@ -1,0 +1,28 @@
+import assert from "node:assert/strict";
+import { encodeLines } from "../../lib/terminal.ts";
+
+const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+const expected = (labels: string[], rests: string[]) =>
+  rests.map((rest, i) => (labels[i] === "" ? rest : `${labels[i]} ${rest}`) + "\n").join("");
+
+Deno.test("encodeLines() gives the same bytes as a plain encoding, fast path or not", () => {
+  const cases: [string[], string[]][] = [
+    // Many ASCII lines under one French label: the stand-in path.
+    [Array(20).fill("Reçu :"), Array.from({ length: 20 }, (_, i) => `ligne ${i}`)],
+    // Two clients' labels, and lines without a label.
+    [
+      Array.from(
+        { length: 12 },
+        (_, i) => i % 3 === 2 ? "" : `[127.0.0.1:${4000 + (i % 2)}] Reçu :`,
+      ),
+      Array.from({ length: 12 }, (_, i) => `m${i}`),
+    ],
+    // Text that is not ASCII: the plain path, after the fast one gave up.
+    [Array(10).fill("Reçu :"), Array.from({ length: 10 }, (_, i) => `été ${i} 😀`)],
+    // Few lines: the plain path at once.
+    [["Reçu :", ""], ["un", "Client connecté"]],
+  ];
+  for (const [labels, rests] of cases) {
+    assert.equal(decode(encodeLines(labels, rests)), expected(labels, rests));
+  }
+});
