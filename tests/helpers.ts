@@ -16,7 +16,9 @@ export const ROOT = new URL("..", import.meta.url).pathname;
 /** In CI every tool must be there: a missing one fails its tests instead of skipping them. */
 export const IN_CI = Deno.env.get("CI") === "true";
 /** How long a test waits for an expected line before it fails (a guard, not a timing). */
-const GUARD_MS = 20_000;
+export const GUARD_MS = 20_000;
+/** How long a process may take to stop on SIGTERM when a test disposes of it, before SIGKILL. */
+const STOP_MS = 5_000;
 
 const toolCache = new Map<string, boolean>();
 
@@ -44,9 +46,35 @@ export function testWith(tools: string[], name: string, fn: () => Promise<void>)
   });
 }
 
+/**
+ * Waits for `promise`, but not forever: after {@link GUARD_MS} it fails with
+ * `what` was awaited and the transcripts of `processes`. A lost packet or a
+ * silent program fails the test this way, and never hangs it.
+ */
+export async function guard<T>(
+  promise: Promise<T>,
+  what: string,
+  ...processes: Running[]
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const transcripts = processes.map((process) => `\n${process.transcript()}`).join("");
+      reject(new Error(`no ${what} after ${GUARD_MS} ms${transcripts}`));
+    }, GUARD_MS);
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A running process whose output is collected as it comes. */
 export class Running {
   readonly child: Deno.ChildProcess;
+  /** The command line, to name the process in a transcript. */
+  readonly commandLine: string;
   stdout = "";
   stderr = "";
   #readers: Promise<void>[];
@@ -56,6 +84,7 @@ export class Running {
   #exited = false;
 
   constructor(command: string, args: string[], options: { stdin?: "piped" | "null" } = {}) {
+    this.commandLine = [command, ...args].join(" ");
     this.child = new Deno.Command(command, {
       args,
       cwd: ROOT,
@@ -96,29 +125,42 @@ export class Running {
     const regex = typeof pattern === "string"
       ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
       : pattern;
-    return this.#waitUntil(() => this[stream].match(regex), String(regex));
+    return this.waitUntil(() => this[stream].match(regex), String(regex));
   }
 
-  /** Waits until `text` has been printed `count` times on stdout. */
+  /**
+   * Waits until `text` has been printed `count` times on stdout. The guard
+   * counts from the last one that came: a crowd served slowly on a busy machine
+   * passes, a server that stopped printing fails.
+   */
   async waitForCount(text: string, count: number): Promise<void> {
-    await this.#waitUntil(
-      () => this.stdout.split(text).length - 1 >= count ? [text] as RegExpMatchArray : null,
-      `${count} × ${JSON.stringify(text)}`,
-    );
+    const seen = () => this.stdout.split(text).length - 1;
+    while (seen() < count) {
+      const before = seen();
+      await this.waitUntil(
+        () => seen() > before ? [text] as RegExpMatchArray : null,
+        `${count} × ${JSON.stringify(text)} (${before} so far)`,
+      );
+    }
   }
 
-  #waitUntil(matcher: () => RegExpMatchArray | null, regex: string) {
-    return new Promise<RegExpMatchArray>((resolve, reject) => {
+  /**
+   * Waits until `matcher` returns a match; it is called each time the process
+   * prints or exits. Fails with the transcript if the process exits first or
+   * the guard runs out; `what` names what was awaited.
+   */
+  waitUntil<T>(matcher: () => T | null | undefined, what: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
       const check = () => {
         const match = matcher();
-        if (match) return done(() => resolve(match));
+        if (match !== null && match !== undefined) return done(() => resolve(match));
         if (this.#exited) {
-          return done(() => reject(new Error(`exited before ${regex}\n${this.transcript()}`)));
+          return done(() => reject(new Error(`exited before ${what}\n${this.transcript()}`)));
         }
       };
       const guard = setTimeout(
         () =>
-          done(() => reject(new Error(`no ${regex} after ${GUARD_MS} ms\n${this.transcript()}`))),
+          done(() => reject(new Error(`no ${what} after ${GUARD_MS} ms\n${this.transcript()}`))),
         GUARD_MS,
       );
       const done = (settle: () => void) => {
@@ -133,40 +175,59 @@ export class Running {
 
   /** Everything printed so far, for failure messages. */
   transcript(): string {
-    return `--- stdout ---\n${this.stdout}--- stderr ---\n${this.stderr}`;
+    return `--- ${this.commandLine}: stdout ---\n${this.stdout}--- stderr ---\n${this.stderr}`;
   }
 
   /** Writes to the process's stdin (started with `stdin: "piped"`). */
   async write(data: string | Uint8Array): Promise<void> {
     const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-    await this.#stdinWriter!.write(bytes);
+    await guard(this.#stdinWriter!.write(bytes), "room in the stdin pipe", this);
   }
 
   /** Closes the process's stdin: end of input, like Ctrl+D. */
   async closeStdin(): Promise<void> {
     const writer = this.#stdinWriter;
     this.#stdinWriter = null;
-    await writer?.close();
+    if (writer) await guard(writer.close(), "end of stdin", this);
   }
 
   /** Sends a signal, if the process is still running. */
   kill(signal: Deno.Signal = "SIGTERM"): void {
-    if (!this.#exited) this.child.kill(signal);
+    try {
+      if (!this.#exited) this.child.kill(signal);
+    } catch (err) {
+      // It exited between the check and the signal: nothing left to stop.
+      if (!(err instanceof TypeError)) throw err;
+    }
   }
 
-  /** Waits for the process to exit and for all its output. */
+  /**
+   * Waits for the process to exit and for all its output. Fails with the
+   * transcript if it does not exit within the guard.
+   */
   async finished(): Promise<
     { code: number; signal: Deno.Signal | null; stdout: string; stderr: string }
   > {
-    await this.closeStdin().catch(() => {});
-    const status = await this.#status;
-    await Promise.all(this.#readers);
+    await this.closeStdin().catch(() => {}); // a process that has exited reads no more
+    const status = await guard(this.#status, "exit", this);
+    await guard(Promise.all(this.#readers), "end of output", this);
     return { code: status.code, signal: status.signal, stdout: this.stdout, stderr: this.stderr };
   }
 
-  /** `await using`: kills the process if a test left it running, and reaps it. */
+  /**
+   * `await using`: stops the process if a test left it running, as Ctrl+C
+   * would (SIGTERM: our servers print "Fin du programme" and close their
+   * sockets), with SIGKILL only if it does not stop; then reaps it.
+   */
   async [Symbol.asyncDispose](): Promise<void> {
-    this.kill("SIGKILL");
+    if (!this.#exited) {
+      this.kill("SIGTERM");
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<"late">((resolve) => timer = setTimeout(resolve, STOP_MS, "late"));
+      const stopped = await Promise.race([this.#status, late]);
+      clearTimeout(timer);
+      if (stopped === "late") this.kill("SIGKILL");
+    }
     await this.finished();
   }
 }
