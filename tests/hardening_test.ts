@@ -552,23 +552,41 @@ Deno.test("ex2_udp_server.ts replying to a client that has gone (ICMP port unrea
 
 // --- 9. Addresses ------------------------------------------------------------
 
-/** A server and its client on `host`: the client's output and the server's. */
+/**
+ * Starts a server on `host`, then runs its client to the end against it.
+ * Returns the client's result, and the server still running: the caller
+ * waits for the server's lines, then stops it (a UDP server runs until told).
+ */
 async function pairOn(
   host: string,
   serverFile: string,
   clientFile: string,
   input: string,
-  connectTo = host,
+  connectTo: string,
 ) {
   const { server, port } = await startServer(serverFile, ["--host", host]);
-  await using _ = server;
-  await using client = program(clientFile, ["--host", connectTo, "--port", String(port)], {
-    stdin: "piped",
-  });
-  await client.write(input);
-  await client.closeStdin();
-  const result = await client.finished();
-  return { client: result, server };
+  try {
+    await using client = program(
+      clientFile,
+      ["--host", connectTo, "--port", String(port)],
+      { stdin: "piped" },
+    );
+    await client.write(input);
+    await client.closeStdin();
+    return { client: await client.finished(), server };
+  } catch (err) {
+    await server[Symbol.asyncDispose]();
+    throw err;
+  }
+}
+
+/** Stops a server that runs until told (SIGTERM, as Ctrl+C), and returns its output. */
+async function stop(server: Running) {
+  server.kill("SIGTERM");
+  const result = await server.finished();
+  assert.equal(result.code, 0, server.transcript());
+  assert.match(result.stdout, /\nFin du programme\n$/);
+  return result;
 }
 
 for (const [host, connectTo] of [["::1", "::1"], ["::", "::1"], ["::", "127.0.0.1"]]) {
@@ -583,9 +601,12 @@ for (const [host, connectTo] of [["::1", "::1"], ["::", "::1"], ["::", "127.0.0.
         "",
         connectTo,
       );
+      await using _ = server;
       assert.equal(client.code, 0);
       assert.match(client.stdout, v6 ? /envoyés à \[::1\]:\d+\n/ : /envoyés à 127\.0\.0\.1:\d+\n/);
-      const { stdout } = await server.finished();
+      // Its one client has gone: the server ends by itself.
+      const { code, stdout } = await server.finished();
+      assert.equal(code, 0);
       assert.match(stdout, new RegExp(`Client connecté : ${peer.source}\\nReçu : abcdefg!\\n`));
     }
     {
@@ -596,20 +617,40 @@ for (const [host, connectTo] of [["::1", "::1"], ["::", "::1"], ["::", "127.0.0.
         "",
         connectTo,
       );
+      await using _ = server;
       assert.equal(client.code, 0);
-      await server.waitFor(
-        v6 ? /\[\[::1\]:\d+\] Message reçu: Salut !/ : /\[127\.0\.0\.1:\d+\] Message reçu: Salut !/,
-      );
+      await server.waitFor(new RegExp(`\\[${peer.source}\\] Message reçu: Salut !\\n`));
+      await stop(server);
     }
-    for (
-      const [serverFile, clientFile, end] of [
-        ["exercises/ex1_tcp_server.ts", "exercises/ex1_tcp_client.ts", "Fin de la conversation"],
-        ["exercises/ex2_udp_server.ts", "exercises/ex2_udp_client.ts", "Fin du client UDP"],
-      ]
-    ) {
-      const { client } = await pairOn(host, serverFile, clientFile, "ipv6 ?\nquit\n", connectTo);
-      assert.equal(client.code, 0, clientFile);
-      assert.equal(client.stdout, `Serveur: ${REPLY}ipv6 ?\n${end}\n`);
+    {
+      const { client, server } = await pairOn(
+        host,
+        "exercises/ex1_tcp_server.ts",
+        "exercises/ex1_tcp_client.ts",
+        "ipv6 ?\nquit\n",
+        connectTo,
+      );
+      await using _ = server;
+      assert.equal(client.code, 0);
+      assert.equal(client.stdout, `Serveur: ${REPLY}ipv6 ?\nFin de la conversation\n`);
+      const { code, stdout } = await server.finished();
+      assert.equal(code, 0);
+      assert.match(stdout, /\nReçu : ipv6 \?\nFin de la conversation\n$/);
+    }
+    {
+      const { client, server } = await pairOn(
+        host,
+        "exercises/ex2_udp_server.ts",
+        "exercises/ex2_udp_client.ts",
+        "ipv6 ?\nquit\n",
+        connectTo,
+      );
+      await using _ = server;
+      assert.equal(client.code, 0);
+      assert.equal(client.stdout, `Serveur: ${REPLY}ipv6 ?\nFin du client UDP\n`);
+      await server.waitFor(new RegExp(`\\[${peer.source}\\] Reçu : quit\\n`));
+      const { stdout } = await stop(server);
+      assert.match(stdout, new RegExp(`\\[${peer.source}\\] Reçu : ipv6 \\?\\n`));
     }
   });
 }
