@@ -33,6 +33,17 @@ export function hasTool(tool: string): boolean {
 }
 
 /**
+ * Whether a process with this pid exists (`kill -0`). Deno cannot tell by
+ * itself: it wants --allow-all to look into /proc, and without it every
+ * process would look gone.
+ */
+export function isRunning(pid: number): boolean {
+  return new Deno.Command("sh", {
+    args: ["-c", 'kill -0 "$1" 2>/dev/null', "sh", String(pid)],
+  }).outputSync().success;
+}
+
+/**
  * Registers a test that needs external tools. Where one is missing it shows as
  * ignored, with the reason in its name; in CI it runs anyway, and fails.
  */

@@ -10,13 +10,13 @@
  *
  * @module
  */
-import { hasTool, IN_CI, Running } from "./helpers.ts";
+import { hasTool, IN_CI, isRunning, Running } from "./helpers.ts";
 
 /** The server's and the client's addresses. */
 export const SERVER_IP = "10.231.0.1";
 export const CLIENT_IP = "10.231.0.2";
-/** Every namespace of ours starts with this. */
-const PREFIX = "socketkit-";
+/** Every namespace of ours starts with this, then the test process's pid (as our tmux sockets). */
+const PREFIX = "socket-kit-";
 
 let count = 0;
 const alive = new Set<TwoHosts>();
@@ -40,21 +40,24 @@ async function run(command: string, args: string[], stdin?: string): Promise<str
   return decoder.decode(stdout);
 }
 
+/** Our namespaces' names: the test process's pid, a count, the host. */
+const OURS = /^socket-kit-(\d+)-\d+-(server|client)$/;
+
 /** Our namespaces that exist now. */
 export async function ourNamespaces(): Promise<string[]> {
   const list = await run("ip", ["netns", "list"]);
-  return list.split("\n").map((line) => line.split(" ")[0]).filter((n) => n.startsWith(PREFIX));
+  return list.split("\n").map((line) => line.split(" ")[0]).filter((name) => OURS.test(name));
 }
 
-/** Deletes the namespaces left by test runs that were killed (their pid is gone). */
+/**
+ * Deletes the namespaces left by test runs that were killed (their pid is
+ * gone). Those of runs going on at the same time are theirs: left alone.
+ */
 async function removeStale(): Promise<void> {
   for (const name of await ourNamespaces()) {
-    const pid = Number(name.slice(PREFIX.length).split("-")[0]);
-    let running = false;
-    try {
-      running = pid !== Deno.pid && Deno.statSync(`/proc/${pid}`).isDirectory;
-    } catch { /* no such process */ }
-    if (!running && pid !== Deno.pid) await run("ip", ["netns", "delete", name]).catch(() => {});
+    const pid = Number(name.match(OURS)![1]);
+    if (pid === Deno.pid || isRunning(pid)) continue;
+    await run("ip", ["netns", "delete", name]).catch(() => {});
   }
 }
 
