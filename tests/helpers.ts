@@ -1,4 +1,3 @@
-import assert from "node:assert/strict";
 /**
  * helpers.ts -- starting the programs and real tools (nc, socat, python3) as
  * processes, and waiting for what they print. No test sleeps: each waits for a
@@ -398,19 +397,4 @@ export class Terminal {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.#tmux("kill-server").catch(() => {});
   }
-}
-
-/**
- * Starts a server with no flags at all and checks its ready line on the
- * workshop's port. If another program holds that port on this machine, the
- * port-in-use error line is the right answer instead.
- */
-export async function assertReadyOnDefaultPort(file: string, ready: string, port: number) {
-  await using server = program(file);
-  const outcome = await Promise.race([
-    server.waitFor(/\.\.\.\n/).then(() => "ready"),
-    server.finished().then(() => "exited"),
-  ]);
-  if (outcome === "ready") assert.equal(server.stdout, `${ready}\n`);
-  else assert.match(server.stderr, new RegExp(`^Erreur: le port ${port} est déjà utilisé`));
 }

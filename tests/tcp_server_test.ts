@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import {
-  assertReadyOnDefaultPort,
   linesOf,
   Running,
   runProgram,
@@ -10,6 +9,7 @@ import {
   workshopPeer,
   writeAll,
 } from "./helpers.ts";
+import { assertReadyOnDefaultPort } from "./netns.ts";
 
 Deno.test("tcp_server.ts prints the workshop's ready line for port 8888 by default", async () => {
   await assertReadyOnDefaultPort(

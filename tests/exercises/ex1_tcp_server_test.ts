@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { LineReader } from "../../lines.ts";
 import {
-  assertReadyOnDefaultPort,
   linesOf,
   program,
   REPLY,
@@ -12,6 +11,7 @@ import {
   workshopPeer,
   writeAll,
 } from "../helpers.ts";
+import { assertReadyOnDefaultPort } from "../netns.ts";
 
 const SERVER = "exercises/ex1_tcp_server.ts";
 const encoder = new TextEncoder();

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import {
-  assertReadyOnDefaultPort,
   program,
   REPLY,
   Running,
@@ -9,6 +8,7 @@ import {
   testWith,
   workshopPeer,
 } from "../helpers.ts";
+import { assertReadyOnDefaultPort } from "../netns.ts";
 
 const SERVER = "exercises/ex2_udp_server.ts";
 
