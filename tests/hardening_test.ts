@@ -5,10 +5,14 @@
  * programs; the case numbers are those of the hardening issue.
  */
 import assert from "node:assert/strict";
-import { LineReader, MAX_LINE } from "../lines.ts";
+import { MAX_LINE } from "../lines.ts";
 import {
+  connect,
+  guard,
+  Lines,
   linesOf,
   program,
+  readToEnd,
   REPLY,
   ROOT,
   Running,
@@ -96,13 +100,16 @@ for (const file of ["tcp_server.ts", "exercises/ex1_tcp_server.ts"]) {
     const stderr = new Response(child.stderr).text();
     const ready = Promise.withResolvers<number>();
     const printed = checkPrintedLine(child.stdout, ready.resolve);
-    const port = await ready.promise;
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    // A server that ends before its ready line fails the test at once.
+    printed.finally(() => ready.reject(new Error("the server ended before its ready line")))
+      .catch(() => {});
+    const port = await guard(ready.promise, "ready line");
+    const conn = await connect(port);
     // The exercise server answers every piece: read its replies as they come.
     let replies = 0;
     const drained = (async () => {
       const buffer = new Uint8Array(65536);
-      for (let n; (n = await conn.read(buffer)) !== null;) {
+      for (let n; (n = await guard(conn.read(buffer), "reply")) !== null;) {
         for (let k = 0; k < n; k++) if (buffer[k] === 10) replies++;
       }
     })();
@@ -115,11 +122,11 @@ for (const file of ["tcp_server.ts", "exercises/ex1_tcp_server.ts"]) {
       if (sent % (8 * MiB) === 0) peak = Math.max(peak, rss(child.pid));
     }
     await conn.closeWrite(); // end of the line: the server prints its last piece
-    await drained;
+    await guard(drained, "end of the replies");
     conn.close();
-    const { seen, pieces, shortPieces } = await printed;
-    const status = await child.status;
-    assert.equal(status.code, 0, await stderr);
+    const { seen, pieces, shortPieces } = await guard(printed, "end of the output");
+    const status = await guard(child.status, "exit");
+    assert.equal(status.code, 0, await guard(stderr, "end of stderr"));
     assert.equal(seen, total, "the bytes printed are the bytes sent");
     assert.equal(pieces, Math.ceil(total / MAX_LINE));
     assert.equal(shortPieces, 0, "every marked piece is a full piece");
@@ -136,14 +143,14 @@ Deno.test("tcp_server.ts -k survives random bytes, NULs, surrogates and a cut ch
   const random = seededRandom(4242);
   const garbage = new Uint8Array(256 * 1024);
   for (let k = 0; k < garbage.length; k++) garbage[k] = Math.floor(random() * 256);
-  const bad = await Deno.connect({ hostname: "127.0.0.1", port });
+  const bad = await connect(port, server);
   await writeAll(bad, garbage);
   // An encoded lone surrogate, a NUL, and a 3-byte character cut at the end of the stream.
   await writeAll(bad, new Uint8Array([0x0a, 0xed, 0xa0, 0x80, 0x00, 0x0a, 0x41, 0xe2, 0x82]));
   bad.close();
   await server.waitFor(/Reçu : A\uFFFD\n\[127\.0\.0\.1:\d+\] Déconnecté\n/);
   assert.ok(server.stdout.includes("Reçu : \uFFFD\uFFFD\uFFFD\u0000\n"), "surrogate and NUL");
-  const good = await Deno.connect({ hostname: "127.0.0.1", port });
+  const good = await connect(port, server);
   await writeAll(good, encoder.encode("toujours là\n"));
   await server.waitFor("Reçu : toujours là\n");
   good.close();
@@ -153,10 +160,11 @@ Deno.test("tcp_server.ts -k survives random bytes, NULs, surrogates and a cut ch
 Deno.test("ex1_tcp_server.ts answers a line cut inside a character at the end of the stream", async () => {
   const { server, port } = await startServer("exercises/ex1_tcp_server.ts");
   await using _ = server;
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const conn = await connect(port, server);
   await writeAll(conn, new Uint8Array([0x61, 0x62, 0xf0, 0x9f, 0x98]));
   await conn.closeWrite();
-  const reply = await new Response(conn.readable).text();
+  const reply = await readToEnd(conn, server);
+  conn.close();
   assert.equal(reply, `${REPLY}ab\uFFFD`);
   assert.match((await server.finished()).stdout, /\nReçu : ab\uFFFD\nFin de la conversation\n$/);
 });
@@ -190,8 +198,8 @@ for (const file of ["tcp_server.ts", "exercises/ex1_tcp_server.ts"]) {
     async () => {
       const { server, port } = await startServer(file, ["-k"]);
       await using _ = server;
-      const other = await Deno.connect({ hostname: "127.0.0.1", port });
-      const otherReplies = new LineReader(other);
+      const other = await connect(port, server);
+      const otherReplies = new Lines(other, server);
       await writeAll(other, encoder.encode("avant\n"));
       await server.waitFor("Reçu : avant\n");
       await using reset = resettingClient(port, "dernier mot\nà moi");
@@ -205,8 +213,8 @@ for (const file of ["tcp_server.ts", "exercises/ex1_tcp_server.ts"]) {
       await writeAll(other, encoder.encode("après\n"));
       await server.waitFor("Reçu : après\n");
       if (file.includes("ex1")) {
-        assert.equal((await otherReplies.readLine())?.text, `${REPLY}avant`);
-        assert.equal((await otherReplies.readLine())?.text, `${REPLY}après`);
+        assert.equal(await otherReplies.next(), `${REPLY}avant`);
+        assert.equal(await otherReplies.next(), `${REPLY}après`);
       }
       other.close();
     },
@@ -264,7 +272,7 @@ for _ in range(50):
     s.close()`,
     ]);
     assert.equal((await burst.finished()).code, 0);
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    const conn = await connect(port, server);
     await writeAll(conn, encoder.encode("toujours là ?\n"));
     await server.waitFor("Reçu : toujours là ?\n");
     conn.close();
@@ -300,9 +308,7 @@ testWith(
 Deno.test("tcp_server.ts -k serves 1000 concurrent clients, each line under its own address", async () => {
   const { server, port } = await startServer("tcp_server.ts", ["-k"]);
   await using _ = server;
-  const conns = await Promise.all(
-    Array.from({ length: 1000 }, () => Deno.connect({ hostname: "127.0.0.1", port })),
-  );
+  const conns = await Promise.all(Array.from({ length: 1000 }, () => connect(port, server)));
   await Promise.all(conns.map((c, i) => writeAll(c, encoder.encode(`je suis le client ${i}\n`))));
   for (const c of conns) c.close();
   await server.waitForCount("Déconnecté\n", 1000);
@@ -317,17 +323,15 @@ Deno.test("tcp_server.ts -k serves 1000 concurrent clients, each line under its 
 Deno.test("ex1_tcp_server.ts -k gives 1000 concurrent clients exactly their own replies", async () => {
   const { server, port } = await startServer("exercises/ex1_tcp_server.ts", ["-k"]);
   await using _ = server;
-  const conns = await Promise.all(
-    Array.from({ length: 1000 }, () => Deno.connect({ hostname: "127.0.0.1", port })),
-  );
+  const conns = await Promise.all(Array.from({ length: 1000 }, () => connect(port, server)));
   await Promise.all(conns.map(async (conn, i) => {
-    const replies = new LineReader(conn);
+    const replies = new Lines(conn, server);
     for (const j of [1, 2]) {
       await writeAll(conn, encoder.encode(`client ${i}, message ${j}\n`));
-      assert.equal((await replies.readLine())?.text, `${REPLY}client ${i}, message ${j}`);
+      assert.equal(await replies.next(), `${REPLY}client ${i}, message ${j}`);
     }
     await writeAll(conn, encoder.encode("quit\n"));
-    assert.equal(await replies.readLine(), null);
+    assert.equal(await replies.next(), null);
     conn.close();
   }));
   assert.equal(server.stdout.match(/Fin de la conversation\n/g)?.length, 1000);
@@ -342,7 +346,7 @@ Deno.test("tcp_server.ts -k out of file descriptors: one error line, then it acc
   ]);
   const [, port] = await server.waitFor(/ port (\d+)\.\.\./);
   const conns = await Promise.all(
-    Array.from({ length: 80 }, () => Deno.connect({ hostname: "127.0.0.1", port: Number(port) })),
+    Array.from({ length: 80 }, () => connect(Number(port), server)),
   );
   // Each client speaks at once; the server reads only the ones it could accept.
   await Promise.all(conns.map((c, i) => writeAll(c, encoder.encode(`client ${i}\n`))));
@@ -365,7 +369,7 @@ Deno.test("ex1_tcp_server.ts -k does not buffer without bound for a client that 
   await using _ = server;
   const before = rss(server.child.pid);
   // The slow client sends request after request and never reads a reply.
-  const slow = await Deno.connect({ hostname: "127.0.0.1", port });
+  const slow = await connect(port, server);
   const requests = encoder.encode("x\n".repeat(32 * 1024)); // 64 KiB of requests
   let written = 0;
   const writing = (async () => {
@@ -377,11 +381,11 @@ Deno.test("ex1_tcp_server.ts -k does not buffer without bound for a client that 
   // Let it fill the buffers: 2 MiB of requests are 48 MiB of replies.
   while (written < 2 * MiB) await new Promise((resolve) => setTimeout(resolve, 10));
   // Meanwhile another client is served as usual.
-  const other = await Deno.connect({ hostname: "127.0.0.1", port });
-  const replies = new LineReader(other);
+  const other = await connect(port, server);
+  const replies = new Lines(other, server);
   for (const j of [1, 2, 3]) {
     await writeAll(other, encoder.encode(`normal ${j}\n`));
-    assert.equal((await replies.readLine())?.text, `${REPLY}normal ${j}`);
+    assert.equal(await replies.next(), `${REPLY}normal ${j}`);
   }
   const grown = rss(server.child.pid) - before;
   assert.ok(written < 64 * MiB, "the slow client was held back (backpressure)");
@@ -397,16 +401,14 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.test(`ex1_tcp_server.ts -k on ${signal} with clients connected: Fin du programme, sockets closed, exit 0`, async () => {
     const { server, port } = await startServer("exercises/ex1_tcp_server.ts", ["-k"]);
     await using _ = server;
-    const conns = await Promise.all(
-      [1, 2, 3].map(() => Deno.connect({ hostname: "127.0.0.1", port })),
-    );
+    const conns = await Promise.all([1, 2, 3].map(() => connect(port, server)));
     await server.waitForCount("Client connecté", 3);
     server.kill(signal);
     const { code, stdout } = await server.finished();
     assert.equal(code, 0);
     assert.match(stdout, /Fin du programme\n$/);
     for (const conn of conns) {
-      assert.equal(await conn.read(new Uint8Array(8)), null, "the server closed it");
+      assert.equal(await readToEnd(conn, server), "", "the server closed it");
       conn.close();
     }
   });
@@ -415,14 +417,14 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 Deno.test("tcp_server.ts (one client) on SIGTERM mid-conversation: Fin du programme, exit 0", async () => {
   const { server, port } = await startServer("tcp_server.ts");
   await using _ = server;
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const conn = await connect(port, server);
   await writeAll(conn, encoder.encode("bonjour\n"));
   await server.waitFor("Reçu : bonjour\n");
   server.kill("SIGTERM");
   const { code, stdout } = await server.finished();
   assert.equal(code, 0);
   assert.match(stdout, /Reçu : bonjour\nFin du programme\n$/);
-  assert.equal(await conn.read(new Uint8Array(8)), null);
+  assert.equal(await readToEnd(conn, server), "");
   conn.close();
 });
 

@@ -290,11 +290,80 @@ export function freePort(transport: "tcp" | "udp" = "tcp"): number {
   return port;
 }
 
-/** Writes every byte to a connection (a short write is not an error). */
+/** Connects to a local server, with a guard: a full backlog fails the test instead of hanging it. */
+export function connect(port: number, ...processes: Running[]): Promise<Deno.TcpConn> {
+  return guard(
+    Deno.connect({ hostname: "127.0.0.1", port }),
+    `connection to ${port}`,
+    ...processes,
+  );
+}
+
+/** Writes every byte to a connection (a short write is not an error); each write is guarded. */
 export async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
   for (let written = 0; written < data.length;) {
-    written += await conn.write(data.subarray(written));
+    written += await guard(conn.write(data.subarray(written)), "room to write");
   }
+}
+
+/**
+ * The lines a peer sends on a connection, however many reads they take: a
+ * line cut across reads is joined, several lines in one read are split, a
+ * character cut in two is decoded whole. Each read is guarded, and fails with
+ * the transcripts of `processes`. (Tests read with this rather than the
+ * programs' own LineReader: a test must not depend on the code it checks.)
+ */
+export class Lines {
+  #conn: Deno.Conn;
+  #processes: Running[];
+  #decoder = new TextDecoder();
+  #buffer = new Uint8Array(65536);
+  #partial = "";
+  #lines: string[] = [];
+  #ended = false;
+
+  constructor(conn: Deno.Conn, ...processes: Running[]) {
+    this.#conn = conn;
+    this.#processes = processes;
+  }
+
+  /** The next line, without its "\n", or null at the end of the stream. */
+  async next(): Promise<string | null> {
+    while (this.#lines.length === 0 && !this.#ended) {
+      const n = await guard(this.#conn.read(this.#buffer), "line", ...this.#processes);
+      if (n === null) {
+        this.#ended = true;
+        this.#partial += this.#decoder.decode();
+        if (this.#partial !== "") this.#lines.push(this.#partial); // a last line with no "\n"
+      } else {
+        const text = this.#partial + this.#decoder.decode(this.#buffer.subarray(0, n), {
+          stream: true,
+        });
+        const lines = text.split("\n");
+        this.#partial = lines.pop()!;
+        this.#lines.push(...lines);
+      }
+    }
+    return this.#lines.shift() ?? null;
+  }
+
+  /** Every line up to the end of the stream. */
+  async rest(): Promise<string[]> {
+    const lines = [];
+    for (let line; (line = await this.next()) !== null;) lines.push(line);
+    return lines;
+  }
+}
+
+/** Reads a connection to its end, each read guarded, and returns what came as text. */
+export async function readToEnd(conn: Deno.Conn, ...processes: Running[]): Promise<string> {
+  const decoder = new TextDecoder();
+  const buffer = new Uint8Array(65536);
+  let text = "";
+  for (let n; (n = await guard(conn.read(buffer), "end of stream", ...processes)) !== null;) {
+    text += decoder.decode(buffer.subarray(0, n), { stream: true });
+  }
+  return text + decoder.decode();
 }
 
 /** A seeded random generator (Marsaglia's xorshift32), so a failing case can be replayed. */

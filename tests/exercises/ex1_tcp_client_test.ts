@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   freePort,
+  guard,
   program,
   REPLY,
   Running,
@@ -99,10 +100,10 @@ testWith(
 Deno.test("ex1_tcp_client.ts prints a reply cut across two reads once", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   await using client = program(CLIENT, ["--port", String(listener.addr.port)], { stdin: "piped" });
-  const conn = await listener.accept();
+  const conn = await guard(listener.accept(), "connection", client);
   conn.setNoDelay(true);
   await client.write("x\nquit\n");
-  await conn.read(new Uint8Array(1024));
+  await guard(conn.read(new Uint8Array(1024)), "request", client); // the first bytes of "x\n"
   const reply = encoder.encode(`${REPLY}x€\n`);
   const cut = reply.length - 3; // inside the "€"
   await writeAll(conn, reply.subarray(0, cut));

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { LineReader } from "../../lines.ts";
 import {
+  connect,
+  Lines,
   linesOf,
   program,
   REPLY,
@@ -105,14 +106,10 @@ testWith(
 Deno.test("ex1_tcp_server.ts answers invalid UTF-8 and empty lines, and keeps going", async () => {
   const { server, port } = await startServer(SERVER);
   await using _ = server;
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const conn = await connect(port, server);
   await writeAll(conn, new Uint8Array([0xff, 0x61, 0x00, 0xc3, 0x0a, 0x0a]));
   await writeAll(conn, encoder.encode("encore\nquit\n"));
-  const replies = [];
-  const reader = new LineReader(conn);
-  for (let batch; (batch = await reader.read()) !== null;) {
-    replies.push(...batch.map((m) => m.text));
-  }
+  const replies = await new Lines(conn, server).rest();
   conn.close();
   assert.deepEqual(replies, [`${REPLY}\uFFFDa\u0000\uFFFD`, REPLY, `${REPLY}encore`]);
   assert.equal((await server.finished()).code, 0);
@@ -122,15 +119,15 @@ Deno.test("ex1_tcp_server.ts -k gives each of 50 concurrent clients exactly its 
   const { server, port } = await startServer(SERVER, ["-k"]);
   await using _ = server;
   const clients = Array.from({ length: 50 }, async (_, i) => {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    const reader = new LineReader(conn);
-    const got: string[] = [];
+    const conn = await connect(port, server);
+    const replies = new Lines(conn, server);
+    const got: (string | null)[] = [];
     for (let j = 0; j < 3; j++) {
       await writeAll(conn, encoder.encode(`client ${i} message ${j}\n`));
-      got.push((await reader.readLine())!.text);
+      got.push(await replies.next());
     }
     await writeAll(conn, encoder.encode("quit\n"));
-    assert.equal(await reader.readLine(), null, "the server closes after quit");
+    assert.equal(await replies.next(), null, "the server closes after quit");
     conn.close();
     assert.deepEqual(got, [0, 1, 2].map((j) => `${REPLY}client ${i} message ${j}`));
   });
