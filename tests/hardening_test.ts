@@ -334,7 +334,8 @@ Deno.test("ex1_tcp_server.ts -k gives 1000 concurrent clients exactly their own 
     assert.equal(await replies.next(), null);
     conn.close();
   }));
-  assert.equal(server.stdout.match(/Fin de la conversation\n/g)?.length, 1000);
+  // Each client saw its end of stream, but the server's last lines may still be on their way.
+  await server.waitForCount("Fin de la conversation\n", 1000);
   assert.equal(server.stderr, "");
 });
 
