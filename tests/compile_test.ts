@@ -11,7 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { binaryName, compileArgs, PROGRAMS } from "../scripts/compile.ts";
-import { ROOT, Running } from "./helpers.ts";
+import { ROOT, Running, UDP_TIMEOUT } from "./helpers.ts";
 
 /** The runtime to build with: DENORT_BIN if set, else a stand-in that only lets compile finish. */
 const STAND_IN = "/bin/true";
@@ -149,10 +149,10 @@ const portless = (text: string) => text.replace(/\b\d{4,5}\b/g, "PORT");
  * stopped with Ctrl+C once `last` was printed.
  */
 async function conversation(dir: string, server: Side, client: Side, pair: Pair) {
-  const { serverFile, clientFile, input, last } = pair;
+  const { serverFile, clientFile, input, last, clientArgs = [] } = pair;
   await using s = start(dir, server, serverFile, ["--port", "0"]);
   const [, port] = await s.waitFor(/ port (\d+)\.\.\./);
-  await using c = start(dir, client, clientFile, ["--port", port], "piped");
+  await using c = start(dir, client, clientFile, ["--port", port, ...clientArgs], "piped");
   await c.write(input);
   await c.closeStdin();
   const clientResult = await c.finished();
@@ -167,7 +167,13 @@ async function conversation(dir: string, server: Side, client: Side, pair: Pair)
   );
 }
 
-type Pair = { serverFile: string; clientFile: string; input: string; last?: RegExp };
+type Pair = {
+  serverFile: string;
+  clientFile: string;
+  input: string;
+  last?: RegExp;
+  clientArgs?: string[];
+};
 const pairs: Pair[] = [
   { serverFile: "tcp_server.ts", clientFile: "tcp_client.ts", input: "a\nb\n" },
   {
@@ -186,6 +192,7 @@ const pairs: Pair[] = [
     clientFile: "exercises/ex2_udp_client.ts",
     input: "a\nb\nquit\n",
     last: /Reçu : quit\n/,
+    clientArgs: ["--timeout", UDP_TIMEOUT],
   },
 ];
 

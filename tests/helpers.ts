@@ -16,6 +16,12 @@ export const ROOT = new URL("..", import.meta.url).pathname;
 export const IN_CI = Deno.env.get("CI") === "true";
 /** How long a test waits for an expected line before it fails (a guard, not a timing). */
 export const GUARD_MS = 20_000;
+/**
+ * `--timeout` for a UDP client that expects its replies, in seconds: as
+ * generous as a guard, so that a loaded machine never turns a late reply into
+ * "Pas de réponse" (the tests of the timeout itself give their own).
+ */
+export const UDP_TIMEOUT = "10";
 /** How long a process may take to stop on SIGTERM when a test disposes of it, before SIGKILL. */
 const STOP_MS = 5_000;
 
@@ -364,6 +370,49 @@ export async function readToEnd(conn: Deno.Conn, ...processes: Running[]): Promi
     text += decoder.decode(buffer.subarray(0, n), { stream: true });
   }
   return text + decoder.decode();
+}
+
+/** A UDP socket of the test's own, on 127.0.0.1 (or `hostname`), whose receives are guarded. */
+export function udpSocket(hostname = "127.0.0.1") {
+  const socket = Deno.listenDatagram({ transport: "udp", hostname, port: 0 });
+  const to = (port: number): Deno.NetAddr => ({ transport: "udp", hostname, port });
+  return {
+    socket,
+    port: (socket.addr as Deno.NetAddr).port,
+    to,
+    /** Sends one datagram to `port`. */
+    send: (port: number, data: string | Uint8Array) =>
+      socket.send(typeof data === "string" ? new TextEncoder().encode(data) : data, to(port)),
+    /** The next datagram, as text; fails with the transcripts of `processes` if none comes. */
+    receive: async (...processes: Running[]) => {
+      const [data] = await guard(socket.receive(), "datagram", ...processes);
+      return new TextDecoder().decode(data);
+    },
+  };
+}
+
+/** How long to wait for an answer before sending a datagram again (a retry, not a timing). */
+const RESEND_MS = 500;
+
+/**
+ * Calls `send` again and again, {@link RESEND_MS} apart, until `answered`
+ * settles, and returns its value: for a datagram that UDP may drop when a
+ * buffer is full. `answered` must be guarded (a `waitFor`, a `guard`): its
+ * guard is what bounds the resending.
+ */
+export async function resendUntil<T>(
+  answered: Promise<T>,
+  send: () => Promise<unknown>,
+): Promise<T> {
+  const answer = answered.then((value) => ({ value }));
+  answer.catch(() => {}); // a failure is thrown by the race below, even while sending
+  while (true) {
+    await send();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const pause = new Promise<null>((resolve) => timer = setTimeout(resolve, RESEND_MS, null));
+    const got = await Promise.race([answer, pause]).finally(() => clearTimeout(timer));
+    if (got !== null) return got.value;
+  }
 }
 
 /** A seeded random generator (Marsaglia's xorshift32), so a failing case can be replayed. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { freePort, Running, runProgram, testWith } from "./helpers.ts";
+import { freePort, Running, runProgram, testWith, udpSocket } from "./helpers.ts";
 
 testWith(["nc"], "udp_client.ts sends the workshop's datagram, which nc -ul receives", async () => {
   const port = freePort("udp");
@@ -46,19 +46,17 @@ Deno.test("udp_client.ts succeeds even when no one listens: UDP cannot know", as
 });
 
 Deno.test("udp_client.ts sends to IPv6 ::1", async () => {
-  const socket = Deno.listenDatagram({ transport: "udp", hostname: "::1", port: 0 });
-  const { port } = socket.addr as Deno.NetAddr;
-  const { code, stdout } = await runProgram("udp_client.ts", [
+  const server = udpSocket("::1");
+  const client = await runProgram("udp_client.ts", [
     "--host",
     "::1",
     "--port",
-    String(port),
+    String(server.port),
   ]);
-  assert.equal(code, 0);
-  assert.equal(stdout, `Message envoyé à [::1]:${port} (8 octets)\n`);
-  const [data] = await socket.receive();
-  assert.equal(new TextDecoder().decode(data), "Salut !\n");
-  socket.close();
+  assert.equal(client.code, 0);
+  assert.equal(client.stdout, `Message envoyé à [::1]:${server.port} (8 octets)\n`);
+  assert.equal(await server.receive(), "Salut !\n");
+  server.socket.close();
 });
 
 Deno.test("udp_client.ts with a host that does not resolve: one French line, exit 1", async () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   freePort,
+  guard,
   program,
   REPLY,
   Running,
@@ -8,6 +9,7 @@ import {
   startServer,
   Terminal,
   testWith,
+  UDP_TIMEOUT,
   workshopPeer,
 } from "../helpers.ts";
 
@@ -17,7 +19,9 @@ const encoder = new TextEncoder();
 Deno.test("ex2_udp_client.ts with piped stdin prints both replies, then Fin du client UDP", async () => {
   const { server, port } = await startServer("exercises/ex2_udp_server.ts");
   await using _ = server;
-  await using client = program(CLIENT, ["--port", String(port)], { stdin: "piped" });
+  await using client = program(CLIENT, ["--port", String(port), "--timeout", UDP_TIMEOUT], {
+    stdin: "piped",
+  });
   await client.write("a\nb\nquit\n");
   const { code, stdout, stderr } = await client.finished();
   assert.equal(code, 0);
@@ -44,7 +48,9 @@ Deno.test("ex2_udp_client.ts with no server says so after --timeout, then exits 
 Deno.test("ex2_udp_client.ts treats the end of input as quit", async () => {
   const { server, port } = await startServer("exercises/ex2_udp_server.ts");
   await using _ = server;
-  await using client = program(CLIENT, ["--port", String(port)], { stdin: "piped" });
+  await using client = program(CLIENT, ["--port", String(port), "--timeout", UDP_TIMEOUT], {
+    stdin: "piped",
+  });
   await client.write("seul\n");
   await client.closeStdin();
   const { code, stdout } = await client.finished();
@@ -57,9 +63,11 @@ Deno.test("ex2_udp_client.ts ignores a datagram from a stranger's port", async (
   const server = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   const stranger = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   const port = (server.addr as Deno.NetAddr).port;
-  await using client = program(CLIENT, ["--port", String(port)], { stdin: "piped" });
+  await using client = program(CLIENT, ["--port", String(port), "--timeout", UDP_TIMEOUT], {
+    stdin: "piped",
+  });
   await client.write("a\n");
-  const [request, from] = await server.receive();
+  const [request, from] = await guard(server.receive(), "request", client);
   assert.equal(new TextDecoder().decode(request), "a\n");
   // The stranger answers first: the client must not take it for the server's reply.
   await stranger.send(encoder.encode("intrus\n"), from);
@@ -79,7 +87,9 @@ testWith(["nc"], "ex2_udp_client.ts talks to nc -u -l typing the replies", async
     stdin: "piped",
   });
   await nc.waitFor("Bound on", "stderr");
-  await using client = program(CLIENT, ["--port", String(port)], { stdin: "piped" });
+  await using client = program(CLIENT, ["--port", String(port), "--timeout", UDP_TIMEOUT], {
+    stdin: "piped",
+  });
   await client.write("bonjour nc\n");
   await nc.waitFor("bonjour nc\n");
   await nc.write("salut client\n");
@@ -101,7 +111,9 @@ testWith(["socat"], "ex2_udp_client.ts talks to a scripted socat UDP server", as
     `SYSTEM:read -r l; echo "écho: $l"`,
   ]);
   await socat.waitFor("receiving on", "stderr");
-  await using client = program(CLIENT, ["--port", String(port)], { stdin: "piped" });
+  await using client = program(CLIENT, ["--port", String(port), "--timeout", UDP_TIMEOUT], {
+    stdin: "piped",
+  });
   await client.write("un\ndeux\nquit\n");
   const { code, stdout } = await client.finished();
   assert.equal(code, 0);
@@ -114,7 +126,9 @@ testWith(
   async () => {
     await using peer = workshopPeer(["udp-server", "0"]);
     const [, port] = await peer.waitFor(/port (\d+)/);
-    await using client = program(CLIENT, ["--port", port], { stdin: "piped" });
+    await using client = program(CLIENT, ["--port", port, "--timeout", UDP_TIMEOUT], {
+      stdin: "piped",
+    });
     await client.write("a\nquit\n");
     const { code, stdout } = await client.finished();
     assert.equal(code, 0);
@@ -145,7 +159,9 @@ testWith(
     const { server, port } = await startServer("exercises/ex2_udp_server.ts");
     await using _ = server;
     for (const ending of [["quit", "Enter"], ["C-d"]]) {
-      await using terminal = await Terminal.start(`deno run --allow-net ${CLIENT} --port ${port}`);
+      await using terminal = await Terminal.start(
+        `deno run --allow-net ${CLIENT} --port ${port} --timeout ${UDP_TIMEOUT}`,
+      );
       await terminal.waitFor(/^>>>$/m); // tmux drops the trailing space
       await terminal.keys("bonjour terminal", "Enter");
       await terminal.waitFor(
