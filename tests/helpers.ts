@@ -282,18 +282,46 @@ export async function startServer(
   return { server, port: Number(port) };
 }
 
-/** A port that was free a moment ago, for tools that cannot print theirs. */
-export function freePort(transport: "tcp" | "udp" = "tcp"): number {
-  if (transport === "udp") {
-    const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-    const { port } = socket.addr as Deno.NetAddr;
-    socket.close();
-    return port;
-  }
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
+/**
+ * A port of 127.0.0.1 where nothing can listen, held by a helper process until
+ * it is disposed of. For TCP, a socket bound but not listening: a connection
+ * is refused (reset). For UDP, a socket bound and connected elsewhere: a
+ * datagram finds no receiver, as with no socket at all. Unlike a port that
+ * was merely free a moment ago, no other program can take it meanwhile.
+ */
+export async function closedPort(
+  transport: "tcp" | "udp",
+): Promise<{ holder: Running; port: number }> {
+  const holder = new Running("python3", [
+    "-c",
+    `import socket, sys
+tcp = sys.argv[1] == "tcp"
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+if not tcp:
+    s.connect(("127.0.0.1", 9))  # only datagrams from 127.0.0.1:9 could reach it
+print("port", s.getsockname()[1], flush=True)
+sys.stdin.read()  # held until the test closes our stdin`,
+    transport,
+  ], { stdin: "piped" });
+  const [, port] = await holder.waitFor(/^port (\d+)$/m);
+  return { holder, port: Number(port) };
+}
+
+/**
+ * Starts a tool (nc -l, socat TCP-LISTEN) on port 0 and returns it with the
+ * port it reports once it listens: no port is guessed, so none can be taken
+ * by another program in between.
+ */
+export async function listeningTool(
+  command: string,
+  args: string[],
+  reported: RegExp,
+  options: { stdin?: "piped" | "null" } = {},
+): Promise<{ tool: Running; port: number }> {
+  const tool = new Running(command, args, options);
+  const [, port] = await tool.waitFor(reported, "stderr");
+  return { tool, port: Number(port) };
 }
 
 /** Connects to a local server, with a guard: a full backlog fails the test instead of hanging it. */

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import {
-  freePort,
+  closedPort,
   guard,
+  listeningTool,
   program,
   REPLY,
-  Running,
   runProgram,
   startServer,
   Terminal,
@@ -12,6 +12,7 @@ import {
   UDP_TIMEOUT,
   workshopPeer,
 } from "../helpers.ts";
+import { testOnPrivateHost } from "../netns.ts";
 
 const CLIENT = "exercises/ex2_udp_client.ts";
 const encoder = new TextEncoder();
@@ -29,21 +30,26 @@ Deno.test("ex2_udp_client.ts with piped stdin prints both replies, then Fin du c
   assert.equal(stdout, `Serveur: ${REPLY}a\nServeur: ${REPLY}b\nFin du client UDP\n`);
 });
 
-Deno.test("ex2_udp_client.ts with no server says so after --timeout, then exits cleanly on quit", async () => {
-  const port = freePort("udp");
-  await using client = program(CLIENT, ["--port", String(port), "--timeout", "0.5"], {
-    stdin: "piped",
-  });
-  await client.write("personne ?\n");
-  await client.waitFor("Pas de réponse");
-  await client.write("quit\n");
-  const { code, stdout } = await client.finished();
-  assert.equal(code, 0);
-  assert.equal(
-    stdout,
-    "Pas de réponse du serveur après 0,5 s (UDP ne garantit pas la livraison)\nFin du client UDP\n",
-  );
-});
+testWith(
+  ["python3"],
+  "ex2_udp_client.ts with no server says so after --timeout, then exits cleanly on quit",
+  async () => {
+    const { holder, port } = await closedPort("udp");
+    await using _ = holder;
+    await using client = program(CLIENT, ["--port", String(port), "--timeout", "0.5"], {
+      stdin: "piped",
+    });
+    await client.write("personne ?\n");
+    await client.waitFor("Pas de réponse");
+    await client.write("quit\n");
+    const { code, stdout } = await client.finished();
+    assert.equal(code, 0);
+    assert.equal(
+      stdout,
+      "Pas de réponse du serveur après 0,5 s (UDP ne garantit pas la livraison)\nFin du client UDP\n",
+    );
+  },
+);
 
 Deno.test("ex2_udp_client.ts treats the end of input as quit", async () => {
   const { server, port } = await startServer("exercises/ex2_udp_server.ts");
@@ -82,11 +88,13 @@ Deno.test("ex2_udp_client.ts ignores a datagram from a stranger's port", async (
 });
 
 testWith(["nc"], "ex2_udp_client.ts talks to nc -u -l typing the replies", async () => {
-  const port = freePort("udp");
-  await using nc = new Running("nc", ["-v", "-u", "-l", "127.0.0.1", String(port)], {
-    stdin: "piped",
-  });
-  await nc.waitFor("Bound on", "stderr");
+  const { tool: nc, port } = await listeningTool(
+    "nc",
+    ["-n", "-v", "-u", "-l", "127.0.0.1", "0"],
+    /Bound on \S+ (\d+)/,
+    { stdin: "piped" },
+  );
+  await using _ = nc;
   await using client = program(CLIENT, ["--port", String(port), "--timeout", UDP_TIMEOUT], {
     stdin: "piped",
   });
@@ -102,23 +110,25 @@ testWith(["nc"], "ex2_udp_client.ts talks to nc -u -l typing the replies", async
   nc.kill();
 });
 
-testWith(["socat"], "ex2_udp_client.ts talks to a scripted socat UDP server", async () => {
-  const port = freePort("udp");
-  await using socat = new Running("socat", [
-    "-d",
-    "-d",
-    `UDP-RECVFROM:${port},bind=127.0.0.1,fork`,
-    `SYSTEM:read -r l; echo "écho: $l"`,
-  ]);
-  await socat.waitFor("receiving on", "stderr");
-  await using client = program(CLIENT, ["--port", String(port), "--timeout", UDP_TIMEOUT], {
-    stdin: "piped",
-  });
-  await client.write("un\ndeux\nquit\n");
-  const { code, stdout } = await client.finished();
-  assert.equal(code, 0);
-  assert.equal(stdout, "Serveur: écho: un\nServeur: écho: deux\nFin du client UDP\n");
-});
+// socat cannot tell which port it got: it listens on the workshop's port, on a host of its own.
+testOnPrivateHost(
+  ["socat"],
+  "ex2_udp_client.ts talks to a scripted socat UDP server",
+  async (host) => {
+    const socat = host.start("socat", [
+      "-d",
+      "-d",
+      "UDP-RECVFROM:5000,bind=127.0.0.1,fork",
+      `SYSTEM:read -r l; echo "écho: $l"`,
+    ]);
+    await socat.waitFor("receiving on", "stderr");
+    const client = host.program(CLIENT, ["--timeout", UDP_TIMEOUT], "piped");
+    await client.write("un\ndeux\nquit\n");
+    const { code, stdout } = await client.finished();
+    assert.equal(code, 0);
+    assert.equal(stdout, "Serveur: écho: un\nServeur: écho: deux\nFin du client UDP\n");
+  },
+);
 
 testWith(
   ["python3"],
