@@ -461,19 +461,50 @@ export function linesOf(text: string): string[] {
   return lines;
 }
 
-let tmuxCount = 0;
+/** Our tmux sockets' names: the test process's pid, then a random part (before: a count). */
+const TMUX_SOCKET = /^socket-kit-(\d+)-[0-9a-f]+$/;
+
+/** The folder where tmux keeps its server sockets (`tmux -L NAME`). */
+function tmuxFolder(): string {
+  return `${Deno.env.get("TMUX_TMPDIR") ?? "/tmp"}/tmux-${Deno.uid()}`;
+}
+
+/**
+ * Removes the tmux sockets of test runs that were killed (their pid is gone),
+ * ending their server first if it still runs.
+ */
+async function removeStaleTmuxSockets(): Promise<void> {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(tmuxFolder())];
+  } catch {
+    return; // no tmux folder yet
+  }
+  for (const { name } of entries) {
+    const pid = Number(name.match(TMUX_SOCKET)?.[1]);
+    if (!pid || pid === Deno.pid || isRunning(pid)) continue; // not ours, or its run goes on
+    await new Deno.Command("tmux", {
+      args: ["-L", name, "kill-server"],
+      stderr: "null",
+      signal: AbortSignal.timeout(GUARD_MS),
+    }).output().catch(() => {});
+    await Deno.remove(`${tmuxFolder()}/${name}`).catch(() => {});
+  }
+}
 
 /**
  * A program running on a real terminal: a tmux session of its own (its own
  * server socket), driven with send-keys and read with capture-pane.
  */
 export class Terminal {
-  readonly #socket = `socket-kit-${Deno.pid}-${tmuxCount++}`;
+  // The pid tells whose socket it is; the random part keeps each test module's apart.
+  readonly #socket = `socket-kit-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
 
   private constructor() {}
 
   /** Starts `command` (run by tmux's shell, from the project folder) on a 100x30 terminal. */
   static async start(command: string): Promise<Terminal> {
+    await removeStaleTmuxSockets();
     const terminal = new Terminal();
     // remain-on-exit keeps the screen and the exit status once the program ends.
     await terminal.#tmux(
@@ -499,13 +530,17 @@ export class Terminal {
       // The shell prints the exit status when the program ends: tmux itself may
       // notice a dead pane late, the shell's line cannot be missed.
       `NO_COLOR=1 ${command}; echo "[exit status $?]"`,
-    );
+    ).catch(async (err) => {
+      await terminal[Symbol.asyncDispose]();
+      throw err;
+    });
     return terminal;
   }
 
   async #tmux(...args: string[]): Promise<string> {
     const { success, stdout, stderr } = await new Deno.Command("tmux", {
       args: ["-L", this.#socket, ...args],
+      signal: AbortSignal.timeout(GUARD_MS), // a guard: tmux answers at once
     }).output();
     if (!success) throw new Error(`tmux ${args.join(" ")}: ${new TextDecoder().decode(stderr)}`);
     return new TextDecoder().decode(stdout);
@@ -539,8 +574,11 @@ export class Terminal {
     return Number(screen.match(/^\[exit status (\d+)\]$/m)![1]);
   }
 
-  /** Ends the tmux server, and the program with it. */
+  /** Ends the tmux server, and the program with it, and removes its socket (tmux leaves it). */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.#tmux("kill-server").catch(() => {});
+    await Deno.remove(`${tmuxFolder()}/${this.#socket}`).catch((err) => {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    });
   }
 }
