@@ -17,12 +17,16 @@ import { ROOT, Running, UDP_TIMEOUT } from "./helpers.ts";
 const STAND_IN = "/bin/true";
 const runtime = Deno.env.get("DENORT_BIN") ?? STAND_IN;
 
+/** How long a compilation may take before its test fails (a guard, not a timing). */
+const COMPILE_GUARD_MS = 180_000;
+
 /** Runs `deno task compile` with these arguments and environment. */
 async function compileTask(args: string[], env: Record<string, string>) {
   const { code, stdout, stderr } = await new Deno.Command("deno", {
     args: ["task", "compile", ...args],
     cwd: ROOT,
     env: { NO_COLOR: "1", ...env },
+    signal: AbortSignal.timeout(COMPILE_GUARD_MS),
   }).output();
   const decoder = new TextDecoder();
   return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
@@ -82,6 +86,7 @@ Deno.test("deno task compile fails when a program does not type-check", async ()
       args,
       cwd: ROOT,
       env: { NO_COLOR: "1", DENORT_BIN: runtime },
+      signal: AbortSignal.timeout(COMPILE_GUARD_MS),
     }).output();
     assert.notEqual(code, 0);
     assert.match(new TextDecoder().decode(stderr), /TS2322/);
@@ -118,7 +123,9 @@ async function whyNoRealRuntime(): Promise<string | null> {
         ? `DENORT_BIN=${Deno.env.get("DENORT_BIN")} did not compile a probe: ${cause}`
         : `DENORT_BIN is not set and denort could not be downloaded: ${cause}`;
     }
-    const ran = await new Deno.Command(`${dir}/probe`).output();
+    const ran = await new Deno.Command(`${dir}/probe`, {
+      signal: AbortSignal.timeout(COMPILE_GUARD_MS),
+    }).output();
     if (new TextDecoder().decode(ran.stdout) !== "denort ok\n") {
       return `DENORT_BIN=${Deno.env.get("DENORT_BIN")} is not a real Deno runtime (a stand-in?)`;
     }

@@ -16,7 +16,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { hasTool, IN_CI, isRunning, program, Running } from "./helpers.ts";
+import { GUARD_MS, hasTool, IN_CI, isRunning, program, Running } from "./helpers.ts";
 
 /** The server's and the client's addresses. */
 export const SERVER_IP = "10.231.0.1";
@@ -28,13 +28,14 @@ let count = 0;
 /** The namespaces that exist now, to delete if the tests are interrupted. */
 const alive = new Set<string>();
 
-/** Runs `ip` (or another command) and fails with its stderr. */
+/** Runs `ip` (or another command) and fails with its stderr, or if it does not end. */
 async function run(command: string, args: string[], stdin?: string): Promise<string> {
   const child = new Deno.Command(command, {
     args,
     stdin: stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
+    signal: AbortSignal.timeout(GUARD_MS), // a guard: ip and nft answer at once
   }).spawn();
   if (stdin !== undefined) {
     const writer = child.stdin.getWriter();
