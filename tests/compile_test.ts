@@ -19,11 +19,14 @@ import {
   noRuntimeLine,
   PROGRAMS,
 } from "../scripts/compile.ts";
-import { freePort, ROOT, Running } from "./helpers.ts";
+import { closedPort, ROOT, Running, UDP_TIMEOUT } from "./helpers.ts";
 
 /** The runtime to build with: DENORT_BIN if set, else a stand-in that only lets compile finish. */
 const STAND_IN = "/bin/true";
 const runtime = Deno.env.get("DENORT_BIN") ?? STAND_IN;
+
+/** How long a compilation may take before its test fails (a guard, not a timing). */
+const COMPILE_GUARD_MS = 180_000;
 
 /** Runs `deno task compile` with these arguments and environment. */
 async function compileTask(args: string[], env: Record<string, string>) {
@@ -31,6 +34,7 @@ async function compileTask(args: string[], env: Record<string, string>) {
     args: ["task", "compile", ...args],
     cwd: ROOT,
     env: { NO_COLOR: "1", ...env },
+    signal: AbortSignal.timeout(COMPILE_GUARD_MS),
   }).output();
   const decoder = new TextDecoder();
   return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
@@ -89,6 +93,7 @@ Deno.test("deno task compile fails when a program does not type-check", async ()
       args,
       cwd: ROOT,
       env: { NO_COLOR: "1", DENORT_BIN: runtime },
+      signal: AbortSignal.timeout(COMPILE_GUARD_MS),
     }).output();
     assert.notEqual(code, 0);
     assert.match(new TextDecoder().decode(stderr), /TS2322/);
@@ -110,7 +115,9 @@ Deno.test("deno task compile with no runtime to download: one line per program, 
   const denoDir = await Deno.makeTempDir({ prefix: "socket-kit-deno-dir-" });
   const outputDir = await Deno.makeTempDir({ prefix: "socket-kit-dist-" });
   try {
-    const proxy = `http://127.0.0.1:${freePort()}`;
+    const { holder, port } = await closedPort("tcp"); // bound, not listening: refused at once
+    await using _holder = holder;
+    const proxy = `http://127.0.0.1:${port}`;
     const { code, stdout, stderr } = await new Deno.Command("deno", {
       args: ["task", "compile", "--output-dir", outputDir],
       cwd: ROOT,
@@ -203,7 +210,9 @@ async function whyNoRealRuntime(): Promise<string | null> {
         ? `DENORT_BIN=${Deno.env.get("DENORT_BIN")} did not compile a probe: ${cause}`
         : `DENORT_BIN is not set and denort could not be downloaded: ${cause}`;
     }
-    const ran = await new Deno.Command(`${dir}/probe`).output();
+    const ran = await new Deno.Command(`${dir}/probe`, {
+      signal: AbortSignal.timeout(COMPILE_GUARD_MS),
+    }).output();
     if (new TextDecoder().decode(ran.stdout) !== "denort ok\n") {
       return `DENORT_BIN=${Deno.env.get("DENORT_BIN")} is not a real Deno runtime (a stand-in?)`;
     }
@@ -234,10 +243,10 @@ const portless = (text: string) => text.replace(/\b\d{4,5}\b/g, "PORT");
  * stopped with Ctrl+C once `last` was printed.
  */
 async function conversation(dir: string, server: Side, client: Side, pair: Pair) {
-  const { serverFile, clientFile, input, last } = pair;
+  const { serverFile, clientFile, input, last, clientArgs = [] } = pair;
   await using s = start(dir, server, serverFile, ["--port", "0"]);
   const [, port] = await s.waitFor(/ port (\d+)\.\.\./);
-  await using c = start(dir, client, clientFile, ["--port", port], "piped");
+  await using c = start(dir, client, clientFile, ["--port", port, ...clientArgs], "piped");
   await c.write(input);
   await c.closeStdin();
   const clientResult = await c.finished();
@@ -252,7 +261,13 @@ async function conversation(dir: string, server: Side, client: Side, pair: Pair)
   );
 }
 
-type Pair = { serverFile: string; clientFile: string; input: string; last?: RegExp };
+type Pair = {
+  serverFile: string;
+  clientFile: string;
+  input: string;
+  last?: RegExp;
+  clientArgs?: string[];
+};
 const pairs: Pair[] = [
   { serverFile: "tcp_server.ts", clientFile: "tcp_client.ts", input: "a\nb\n" },
   {
@@ -271,6 +286,7 @@ const pairs: Pair[] = [
     clientFile: "exercises/ex2_udp_client.ts",
     input: "a\nb\nquit\n",
     last: /Reçu : quit\n/,
+    clientArgs: ["--timeout", UDP_TIMEOUT],
   },
 ];
 

@@ -1,4 +1,3 @@
-import assert from "node:assert/strict";
 /**
  * helpers.ts -- starting the programs and real tools (nc, socat, python3) as
  * processes, and waiting for what they print. No test sleeps: each waits for a
@@ -16,7 +15,15 @@ export const ROOT = new URL("..", import.meta.url).pathname;
 /** In CI every tool must be there: a missing one fails its tests instead of skipping them. */
 export const IN_CI = Deno.env.get("CI") === "true";
 /** How long a test waits for an expected line before it fails (a guard, not a timing). */
-const GUARD_MS = 20_000;
+export const GUARD_MS = 20_000;
+/**
+ * `--timeout` for a UDP client that expects its replies, in seconds: as
+ * generous as a guard, so that a loaded machine never turns a late reply into
+ * "Pas de réponse" (the tests of the timeout itself give their own).
+ */
+export const UDP_TIMEOUT = "10";
+/** How long a process may take to stop on SIGTERM when a test disposes of it, before SIGKILL. */
+const STOP_MS = 5_000;
 
 const toolCache = new Map<string, boolean>();
 
@@ -28,6 +35,17 @@ export function hasTool(tool: string): boolean {
     toolCache.set(tool, success);
   }
   return toolCache.get(tool)!;
+}
+
+/**
+ * Whether a process with this pid exists (`kill -0`). Deno cannot tell by
+ * itself: it wants --allow-all to look into /proc, and without it every
+ * process would look gone.
+ */
+export function isRunning(pid: number): boolean {
+  return new Deno.Command("sh", {
+    args: ["-c", 'kill -0 "$1" 2>/dev/null', "sh", String(pid)],
+  }).outputSync().success;
 }
 
 /**
@@ -44,9 +62,35 @@ export function testWith(tools: string[], name: string, fn: () => Promise<void>)
   });
 }
 
+/**
+ * Waits for `promise`, but not forever: after {@link GUARD_MS} it fails with
+ * `what` was awaited and the transcripts of `processes`. A lost packet or a
+ * silent program fails the test this way, and never hangs it.
+ */
+export async function guard<T>(
+  promise: Promise<T>,
+  what: string,
+  ...processes: Running[]
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const transcripts = processes.map((process) => `\n${process.transcript()}`).join("");
+      reject(new Error(`no ${what} after ${GUARD_MS} ms${transcripts}`));
+    }, GUARD_MS);
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A running process whose output is collected as it comes. */
 export class Running {
   readonly child: Deno.ChildProcess;
+  /** The command line, to name the process in a transcript. */
+  readonly commandLine: string;
   stdout = "";
   stderr = "";
   #readers: Promise<void>[];
@@ -56,6 +100,7 @@ export class Running {
   #exited = false;
 
   constructor(command: string, args: string[], options: { stdin?: "piped" | "null" } = {}) {
+    this.commandLine = [command, ...args].join(" ");
     this.child = new Deno.Command(command, {
       args,
       cwd: ROOT,
@@ -96,29 +141,42 @@ export class Running {
     const regex = typeof pattern === "string"
       ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
       : pattern;
-    return this.#waitUntil(() => this[stream].match(regex), String(regex));
+    return this.waitUntil(() => this[stream].match(regex), String(regex));
   }
 
-  /** Waits until `text` has been printed `count` times on stdout. */
+  /**
+   * Waits until `text` has been printed `count` times on stdout. The guard
+   * counts from the last one that came: a crowd served slowly on a busy machine
+   * passes, a server that stopped printing fails.
+   */
   async waitForCount(text: string, count: number): Promise<void> {
-    await this.#waitUntil(
-      () => this.stdout.split(text).length - 1 >= count ? [text] as RegExpMatchArray : null,
-      `${count} × ${JSON.stringify(text)}`,
-    );
+    const seen = () => this.stdout.split(text).length - 1;
+    while (seen() < count) {
+      const before = seen();
+      await this.waitUntil(
+        () => seen() > before ? [text] as RegExpMatchArray : null,
+        `${count} × ${JSON.stringify(text)} (${before} so far)`,
+      );
+    }
   }
 
-  #waitUntil(matcher: () => RegExpMatchArray | null, regex: string) {
-    return new Promise<RegExpMatchArray>((resolve, reject) => {
+  /**
+   * Waits until `matcher` returns a match; it is called each time the process
+   * prints or exits. Fails with the transcript if the process exits first or
+   * the guard runs out; `what` names what was awaited.
+   */
+  waitUntil<T>(matcher: () => T | null | undefined, what: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
       const check = () => {
         const match = matcher();
-        if (match) return done(() => resolve(match));
+        if (match !== null && match !== undefined) return done(() => resolve(match));
         if (this.#exited) {
-          return done(() => reject(new Error(`exited before ${regex}\n${this.transcript()}`)));
+          return done(() => reject(new Error(`exited before ${what}\n${this.transcript()}`)));
         }
       };
       const guard = setTimeout(
         () =>
-          done(() => reject(new Error(`no ${regex} after ${GUARD_MS} ms\n${this.transcript()}`))),
+          done(() => reject(new Error(`no ${what} after ${GUARD_MS} ms\n${this.transcript()}`))),
         GUARD_MS,
       );
       const done = (settle: () => void) => {
@@ -133,40 +191,59 @@ export class Running {
 
   /** Everything printed so far, for failure messages. */
   transcript(): string {
-    return `--- stdout ---\n${this.stdout}--- stderr ---\n${this.stderr}`;
+    return `--- ${this.commandLine}: stdout ---\n${this.stdout}--- stderr ---\n${this.stderr}`;
   }
 
   /** Writes to the process's stdin (started with `stdin: "piped"`). */
   async write(data: string | Uint8Array): Promise<void> {
     const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-    await this.#stdinWriter!.write(bytes);
+    await guard(this.#stdinWriter!.write(bytes), "room in the stdin pipe", this);
   }
 
   /** Closes the process's stdin: end of input, like Ctrl+D. */
   async closeStdin(): Promise<void> {
     const writer = this.#stdinWriter;
     this.#stdinWriter = null;
-    await writer?.close();
+    if (writer) await guard(writer.close(), "end of stdin", this);
   }
 
   /** Sends a signal, if the process is still running. */
   kill(signal: Deno.Signal = "SIGTERM"): void {
-    if (!this.#exited) this.child.kill(signal);
+    try {
+      if (!this.#exited) this.child.kill(signal);
+    } catch (err) {
+      // It exited between the check and the signal: nothing left to stop.
+      if (!(err instanceof TypeError)) throw err;
+    }
   }
 
-  /** Waits for the process to exit and for all its output. */
+  /**
+   * Waits for the process to exit and for all its output. Fails with the
+   * transcript if it does not exit within the guard.
+   */
   async finished(): Promise<
     { code: number; signal: Deno.Signal | null; stdout: string; stderr: string }
   > {
-    await this.closeStdin().catch(() => {});
-    const status = await this.#status;
-    await Promise.all(this.#readers);
+    await this.closeStdin().catch(() => {}); // a process that has exited reads no more
+    const status = await guard(this.#status, "exit", this);
+    await guard(Promise.all(this.#readers), "end of output", this);
     return { code: status.code, signal: status.signal, stdout: this.stdout, stderr: this.stderr };
   }
 
-  /** `await using`: kills the process if a test left it running, and reaps it. */
+  /**
+   * `await using`: stops the process if a test left it running, as Ctrl+C
+   * would (SIGTERM: our servers print "Fin du programme" and close their
+   * sockets), with SIGKILL only if it does not stop; then reaps it.
+   */
   async [Symbol.asyncDispose](): Promise<void> {
-    this.kill("SIGKILL");
+    if (!this.#exited) {
+      this.kill("SIGTERM");
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<"late">((resolve) => timer = setTimeout(resolve, STOP_MS, "late"));
+      const stopped = await Promise.race([this.#status, late]);
+      clearTimeout(timer);
+      if (stopped === "late") this.kill("SIGKILL");
+    }
     await this.finished();
   }
 }
@@ -205,24 +282,164 @@ export async function startServer(
   return { server, port: Number(port) };
 }
 
-/** A port that was free a moment ago, for tools that cannot print theirs. */
-export function freePort(transport: "tcp" | "udp" = "tcp"): number {
-  if (transport === "udp") {
-    const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-    const { port } = socket.addr as Deno.NetAddr;
-    socket.close();
-    return port;
-  }
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
+/**
+ * A port of 127.0.0.1 where nothing can listen, held by a helper process until
+ * it is disposed of. For TCP, a socket bound but not listening: a connection
+ * is refused (reset). For UDP, a socket bound and connected elsewhere: a
+ * datagram finds no receiver, as with no socket at all. Unlike a port that
+ * was merely free a moment ago, no other program can take it meanwhile.
+ */
+export async function closedPort(
+  transport: "tcp" | "udp",
+): Promise<{ holder: Running; port: number }> {
+  const holder = new Running("python3", [
+    "-c",
+    `import socket, sys
+tcp = sys.argv[1] == "tcp"
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+if not tcp:
+    s.connect(("127.0.0.1", 9))  # only datagrams from 127.0.0.1:9 could reach it
+print("port", s.getsockname()[1], flush=True)
+sys.stdin.read()  # held until the test closes our stdin`,
+    transport,
+  ], { stdin: "piped" });
+  const [, port] = await holder.waitFor(/^port (\d+)$/m);
+  return { holder, port: Number(port) };
 }
 
-/** Writes every byte to a connection (a short write is not an error). */
+/**
+ * Starts a tool (nc -l, socat TCP-LISTEN) on port 0 and returns it with the
+ * port it reports once it listens: no port is guessed, so none can be taken
+ * by another program in between.
+ */
+export async function listeningTool(
+  command: string,
+  args: string[],
+  reported: RegExp,
+  options: { stdin?: "piped" | "null" } = {},
+): Promise<{ tool: Running; port: number }> {
+  const tool = new Running(command, args, options);
+  const [, port] = await tool.waitFor(reported, "stderr");
+  return { tool, port: Number(port) };
+}
+
+/** Connects to a local server, with a guard: a full backlog fails the test instead of hanging it. */
+export function connect(port: number, ...processes: Running[]): Promise<Deno.TcpConn> {
+  return guard(
+    Deno.connect({ hostname: "127.0.0.1", port }),
+    `connection to ${port}`,
+    ...processes,
+  );
+}
+
+/** Writes every byte to a connection (a short write is not an error); each write is guarded. */
 export async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
   for (let written = 0; written < data.length;) {
-    written += await conn.write(data.subarray(written));
+    written += await guard(conn.write(data.subarray(written)), "room to write");
+  }
+}
+
+/**
+ * The lines a peer sends on a connection, however many reads they take: a
+ * line cut across reads is joined, several lines in one read are split, a
+ * character cut in two is decoded whole. Each read is guarded, and fails with
+ * the transcripts of `processes`. (Tests read with this rather than the
+ * programs' own LineReader: a test must not depend on the code it checks.)
+ */
+export class Lines {
+  #conn: Deno.Conn;
+  #processes: Running[];
+  #decoder = new TextDecoder();
+  #buffer = new Uint8Array(65536);
+  #partial = "";
+  #lines: string[] = [];
+  #ended = false;
+
+  constructor(conn: Deno.Conn, ...processes: Running[]) {
+    this.#conn = conn;
+    this.#processes = processes;
+  }
+
+  /** The next line, without its "\n", or null at the end of the stream. */
+  async next(): Promise<string | null> {
+    while (this.#lines.length === 0 && !this.#ended) {
+      const n = await guard(this.#conn.read(this.#buffer), "line", ...this.#processes);
+      if (n === null) {
+        this.#ended = true;
+        this.#partial += this.#decoder.decode();
+        if (this.#partial !== "") this.#lines.push(this.#partial); // a last line with no "\n"
+      } else {
+        const text = this.#partial + this.#decoder.decode(this.#buffer.subarray(0, n), {
+          stream: true,
+        });
+        const lines = text.split("\n");
+        this.#partial = lines.pop()!;
+        this.#lines.push(...lines);
+      }
+    }
+    return this.#lines.shift() ?? null;
+  }
+
+  /** Every line up to the end of the stream. */
+  async rest(): Promise<string[]> {
+    const lines = [];
+    for (let line; (line = await this.next()) !== null;) lines.push(line);
+    return lines;
+  }
+}
+
+/** Reads a connection to its end, each read guarded, and returns what came as text. */
+export async function readToEnd(conn: Deno.Conn, ...processes: Running[]): Promise<string> {
+  const decoder = new TextDecoder();
+  const buffer = new Uint8Array(65536);
+  let text = "";
+  for (let n; (n = await guard(conn.read(buffer), "end of stream", ...processes)) !== null;) {
+    text += decoder.decode(buffer.subarray(0, n), { stream: true });
+  }
+  return text + decoder.decode();
+}
+
+/** A UDP socket of the test's own, on 127.0.0.1 (or `hostname`), whose receives are guarded. */
+export function udpSocket(hostname = "127.0.0.1") {
+  const socket = Deno.listenDatagram({ transport: "udp", hostname, port: 0 });
+  const to = (port: number): Deno.NetAddr => ({ transport: "udp", hostname, port });
+  return {
+    socket,
+    port: (socket.addr as Deno.NetAddr).port,
+    to,
+    /** Sends one datagram to `port`. */
+    send: (port: number, data: string | Uint8Array) =>
+      socket.send(typeof data === "string" ? new TextEncoder().encode(data) : data, to(port)),
+    /** The next datagram, as text; fails with the transcripts of `processes` if none comes. */
+    receive: async (...processes: Running[]) => {
+      const [data] = await guard(socket.receive(), "datagram", ...processes);
+      return new TextDecoder().decode(data);
+    },
+  };
+}
+
+/** How long to wait for an answer before sending a datagram again (a retry, not a timing). */
+const RESEND_MS = 500;
+
+/**
+ * Calls `send` again and again, {@link RESEND_MS} apart, until `answered`
+ * settles, and returns its value: for a datagram that UDP may drop when a
+ * buffer is full. `answered` must be guarded (a `waitFor`, a `guard`): its
+ * guard is what bounds the resending.
+ */
+export async function resendUntil<T>(
+  answered: Promise<T>,
+  send: () => Promise<unknown>,
+): Promise<T> {
+  const answer = answered.then((value) => ({ value }));
+  answer.catch(() => {}); // a failure is thrown by the race below, even while sending
+  while (true) {
+    await send();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const pause = new Promise<null>((resolve) => timer = setTimeout(resolve, RESEND_MS, null));
+    const got = await Promise.race([answer, pause]).finally(() => clearTimeout(timer));
+    if (got !== null) return got.value;
   }
 }
 
@@ -244,19 +461,50 @@ export function linesOf(text: string): string[] {
   return lines;
 }
 
-let tmuxCount = 0;
+/** Our tmux sockets' names: the test process's pid, then a random part (before: a count). */
+const TMUX_SOCKET = /^socket-kit-(\d+)-[0-9a-f]+$/;
+
+/** The folder where tmux keeps its server sockets (`tmux -L NAME`). */
+function tmuxFolder(): string {
+  return `${Deno.env.get("TMUX_TMPDIR") ?? "/tmp"}/tmux-${Deno.uid()}`;
+}
+
+/**
+ * Removes the tmux sockets of test runs that were killed (their pid is gone),
+ * ending their server first if it still runs.
+ */
+async function removeStaleTmuxSockets(): Promise<void> {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(tmuxFolder())];
+  } catch {
+    return; // no tmux folder yet
+  }
+  for (const { name } of entries) {
+    const pid = Number(name.match(TMUX_SOCKET)?.[1]);
+    if (!pid || pid === Deno.pid || isRunning(pid)) continue; // not ours, or its run goes on
+    await new Deno.Command("tmux", {
+      args: ["-L", name, "kill-server"],
+      stderr: "null",
+      signal: AbortSignal.timeout(GUARD_MS),
+    }).output().catch(() => {});
+    await Deno.remove(`${tmuxFolder()}/${name}`).catch(() => {});
+  }
+}
 
 /**
  * A program running on a real terminal: a tmux session of its own (its own
  * server socket), driven with send-keys and read with capture-pane.
  */
 export class Terminal {
-  readonly #socket = `socket-kit-${Deno.pid}-${tmuxCount++}`;
+  // The pid tells whose socket it is; the random part keeps each test module's apart.
+  readonly #socket = `socket-kit-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
 
   private constructor() {}
 
   /** Starts `command` (run by tmux's shell, from the project folder) on a 100x30 terminal. */
   static async start(command: string): Promise<Terminal> {
+    await removeStaleTmuxSockets();
     const terminal = new Terminal();
     // remain-on-exit keeps the screen and the exit status once the program ends.
     await terminal.#tmux(
@@ -282,13 +530,17 @@ export class Terminal {
       // The shell prints the exit status when the program ends: tmux itself may
       // notice a dead pane late, the shell's line cannot be missed.
       `NO_COLOR=1 ${command}; echo "[exit status $?]"`,
-    );
+    ).catch(async (err) => {
+      await terminal[Symbol.asyncDispose]();
+      throw err;
+    });
     return terminal;
   }
 
   async #tmux(...args: string[]): Promise<string> {
     const { success, stdout, stderr } = await new Deno.Command("tmux", {
       args: ["-L", this.#socket, ...args],
+      signal: AbortSignal.timeout(GUARD_MS), // a guard: tmux answers at once
     }).output();
     if (!success) throw new Error(`tmux ${args.join(" ")}: ${new TextDecoder().decode(stderr)}`);
     return new TextDecoder().decode(stdout);
@@ -322,23 +574,11 @@ export class Terminal {
     return Number(screen.match(/^\[exit status (\d+)\]$/m)![1]);
   }
 
-  /** Ends the tmux server, and the program with it. */
+  /** Ends the tmux server, and the program with it, and removes its socket (tmux leaves it). */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.#tmux("kill-server").catch(() => {});
+    await Deno.remove(`${tmuxFolder()}/${this.#socket}`).catch((err) => {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    });
   }
-}
-
-/**
- * Starts a server with no flags at all and checks its ready line on the
- * workshop's port. If another program holds that port on this machine, the
- * port-in-use error line is the right answer instead.
- */
-export async function assertReadyOnDefaultPort(file: string, ready: string, port: number) {
-  await using server = program(file);
-  const outcome = await Promise.race([
-    server.waitFor(/\.\.\.\n/).then(() => "ready"),
-    server.finished().then(() => "exited"),
-  ]);
-  if (outcome === "ready") assert.equal(server.stdout, `${ready}\n`);
-  else assert.match(server.stderr, new RegExp(`^Erreur: le port ${port} est déjà utilisé`));
 }

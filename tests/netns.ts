@@ -1,8 +1,13 @@
 /**
- * netns.ts -- a small network of two hosts for tests: network namespaces
- * "server" (10.231.0.1/24) and "client" (10.231.0.2/24) joined by a veth pair.
+ * netns.ts -- hosts of their own for tests, made of network namespaces.
  *
- * The addresses exist only inside the two namespaces, so no packet of these
+ * - Two hosts: namespaces "server" (10.231.0.1/24) and "client"
+ *   (10.231.0.2/24) joined by a veth pair.
+ * - A private host: one namespace with only its loopback, where nothing else
+ *   runs, so that every port is free, the workshop's 8888 and 5000 included,
+ *   whatever runs on the machine itself.
+ *
+ * The addresses exist only inside the namespaces, so no packet of these
  * tests ever leaves the machine. The veth pair is created inside the
  * namespaces, never in the host's own; deleting the namespaces deletes it.
  * Names carry the test process's pid: two runs cannot collide, and a run
@@ -10,24 +15,27 @@
  *
  * @module
  */
-import { hasTool, IN_CI, Running } from "./helpers.ts";
+import assert from "node:assert/strict";
+import { GUARD_MS, hasTool, IN_CI, isRunning, program, Running } from "./helpers.ts";
 
 /** The server's and the client's addresses. */
 export const SERVER_IP = "10.231.0.1";
 export const CLIENT_IP = "10.231.0.2";
-/** Every namespace of ours starts with this. */
-const PREFIX = "socketkit-";
+/** Every namespace of ours starts with this, then the test process's pid (as our tmux sockets). */
+const PREFIX = "socket-kit-";
 
 let count = 0;
-const alive = new Set<TwoHosts>();
+/** The namespaces that exist now, to delete if the tests are interrupted. */
+const alive = new Set<string>();
 
-/** Runs `ip` (or another command) and fails with its stderr. */
+/** Runs `ip` (or another command) and fails with its stderr, or if it does not end. */
 async function run(command: string, args: string[], stdin?: string): Promise<string> {
   const child = new Deno.Command(command, {
     args,
     stdin: stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
+    signal: AbortSignal.timeout(GUARD_MS), // a guard: ip and nft answer at once
   }).spawn();
   if (stdin !== undefined) {
     const writer = child.stdin.getWriter();
@@ -40,27 +48,23 @@ async function run(command: string, args: string[], stdin?: string): Promise<str
   return decoder.decode(stdout);
 }
 
+/** Our namespaces' names: the test process's pid, a count, the host. */
+const OURS = /^socket-kit-(\d+)-\d+-(server|client|private)$/;
+
 /** Our namespaces that exist now. */
 export async function ourNamespaces(): Promise<string[]> {
   const list = await run("ip", ["netns", "list"]);
-  return list.split("\n").map((line) => line.split(" ")[0]).filter((n) => n.startsWith(PREFIX));
+  return list.split("\n").map((line) => line.split(" ")[0]).filter((name) => OURS.test(name));
 }
 
 /**
- * Whether a process runs. Deno.stat on /proc asks for --allow-all, and a
- * refusal must not pass for "no such process": that would delete the
- * namespaces of another test run that is still going. So: ask a shell.
+ * Deletes the namespaces left by test runs that were killed (their pid is
+ * gone). Those of runs going on at the same time are theirs: left alone.
  */
-async function isRunning(pid: number): Promise<boolean> {
-  const { success } = await new Deno.Command("sh", { args: ["-c", `kill -0 ${pid}`] }).output();
-  return success;
-}
-
-/** Deletes the namespaces left by test runs that were killed (their pid is gone). */
 async function removeStale(): Promise<void> {
   for (const name of await ourNamespaces()) {
-    const pid = Number(name.slice(PREFIX.length).split("-")[0]);
-    if (pid === Deno.pid || await isRunning(pid)) continue;
+    const pid = Number(name.match(OURS)![1]);
+    if (pid === Deno.pid || isRunning(pid)) continue;
     await run("ip", ["netns", "delete", name]).catch(() => {});
   }
 }
@@ -113,10 +117,9 @@ export class TwoHosts {
   static async create(): Promise<TwoHosts> {
     await removeStale();
     const hosts = new TwoHosts(`${Deno.pid}-${count++}`);
-    alive.add(hosts);
     try {
-      await run("ip", ["netns", "add", hosts.server]);
-      await run("ip", ["netns", "add", hosts.client]);
+      await addNamespace(hosts.server);
+      await addNamespace(hosts.client);
       // One end in each namespace, from the start: nothing touches the host's own links.
       await run("ip", [
         "-n",
@@ -135,7 +138,6 @@ export class TwoHosts {
       for (const [ns, ip] of [[hosts.server, SERVER_IP], [hosts.client, CLIENT_IP]]) {
         await run("ip", ["-n", ns, "addr", "add", `${ip}/24`, "dev", "veth0"]);
         await run("ip", ["-n", ns, "link", "set", "veth0", "up"]);
-        await run("ip", ["-n", ns, "link", "set", "lo", "up"]);
       }
       return hosts;
     } catch (err) {
@@ -151,9 +153,7 @@ export class TwoHosts {
 
   /** Starts a command on one host. */
   start(host: "server" | "client", command: string, args: string[], stdin?: "piped"): Running {
-    const process = new Running("ip", ["netns", "exec", this.ns(host), command, ...args], {
-      stdin,
-    });
+    const process = startIn(this.ns(host), command, args, stdin);
     this.#processes.push(process);
     return process;
   }
@@ -170,22 +170,131 @@ export class TwoHosts {
 
   /** Ends what still runs on the hosts, then deletes both namespaces (and so the veth pair). */
   async remove(): Promise<void> {
-    alive.delete(this);
     for (const process of this.#processes) await process[Symbol.asyncDispose]();
-    for (const ns of [this.server, this.client]) {
-      await run("ip", ["netns", "delete", ns]).catch(() => {});
+    for (const ns of [this.server, this.client]) await deleteNamespace(ns);
+  }
+}
+
+/** Creates a namespace, with its loopback up. */
+async function addNamespace(name: string): Promise<void> {
+  alive.add(name);
+  await run("ip", ["netns", "add", name]);
+  await run("ip", ["-n", name, "link", "set", "lo", "up"]);
+}
+
+/** Deletes a namespace, if it exists. */
+async function deleteNamespace(name: string): Promise<void> {
+  alive.delete(name);
+  await run("ip", ["netns", "delete", name]).catch(() => {});
+}
+
+/** Starts a command inside a namespace. */
+function startIn(ns: string, command: string, args: string[], stdin?: "piped"): Running {
+  return new Running("ip", ["netns", "exec", ns, command, ...args], { stdin });
+}
+
+/**
+ * A host of its own: one namespace with only a loopback (127.0.0.1 and ::1).
+ * Nothing else runs there, so every port is free until a test takes it. Its
+ * processes end, and the namespace goes, with `await using`.
+ */
+export class PrivateHost {
+  readonly name: string;
+  #processes: Running[] = [];
+
+  private constructor(id: string) {
+    this.name = `${PREFIX}${id}-private`;
+  }
+
+  /** Builds the namespace. */
+  static async create(): Promise<PrivateHost> {
+    await removeStale();
+    const host = new PrivateHost(`${Deno.pid}-${count++}`);
+    try {
+      await addNamespace(host.name);
+      return host;
+    } catch (err) {
+      await host[Symbol.asyncDispose]();
+      throw err;
     }
   }
+
+  /** Starts a command on this host. */
+  start(command: string, args: string[], stdin?: "piped"): Running {
+    const process = startIn(this.name, command, args, stdin);
+    this.#processes.push(process);
+    return process;
+  }
+
+  /** Starts one of our programs on this host, as `deno run --allow-net FILE`. */
+  program(file: string, args: string[] = [], stdin?: "piped"): Running {
+    return this.start("deno", ["run", "--allow-net", file, ...args], stdin);
+  }
+
+  /** Ends what still runs on the host, then deletes the namespace. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    for (const process of this.#processes) await process[Symbol.asyncDispose]();
+    await deleteNamespace(this.name);
+  }
+}
+
+/**
+ * Registers a test that runs on a private host and needs `tools`. Where it
+ * cannot run (not root, a tool missing), it shows as ignored with the
+ * reason; in CI it runs anyway, and fails.
+ */
+export function testOnPrivateHost(
+  tools: string[],
+  name: string,
+  fn: (host: PrivateHost) => Promise<void>,
+): void {
+  const missing = tools.filter((tool) => !hasTool(tool));
+  const why = missing.length > 0 ? `${missing.join(", ")} not installed` : whyNoNetns();
+  const ignore = why !== null && !IN_CI;
+  Deno.test({
+    name: ignore ? `${name} (ignored: ${why})` : name,
+    ignore,
+    fn: async () => {
+      await using host = await PrivateHost.create();
+      await fn(host);
+    },
+  });
+}
+
+/**
+ * Checks that a server started with no flags at all prints the workshop's
+ * ready line for its default port, then stops cleanly on SIGTERM. It runs on
+ * a private host, where that port is free whatever runs on this machine.
+ * Where there can be no private host (not root, outside CI), it runs here,
+ * and a port held by another program makes the port-in-use line the right answer.
+ */
+export async function assertReadyOnDefaultPort(file: string, ready: string, port: number) {
+  if (whyNoNetns() !== null && !IN_CI) {
+    await using server = program(file);
+    const listening = await server.waitFor(/\.\.\.\n/).then(() => true, () => false);
+    if (listening) assert.equal(server.stdout, `${ready}\n`);
+    else {
+      const { code, stderr } = await server.finished();
+      assert.equal(code, 1, server.transcript());
+      assert.match(stderr, new RegExp(`^Erreur: le port ${port} est déjà utilisé`));
+    }
+    return;
+  }
+  await using host = await PrivateHost.create();
+  const server = host.program(file);
+  await server.waitFor("...\n");
+  assert.equal(server.stdout, `${ready}\n`);
+  server.kill("SIGTERM");
+  const { code, stdout, stderr } = await server.finished();
+  assert.equal(code, 0, server.transcript());
+  assert.equal(stdout, `${ready}\nFin du programme\n`);
+  assert.equal(stderr, "");
 }
 
 // Interrupted (Ctrl+C, SIGTERM)? Remove what exists before leaving.
 if (whyNoNetns() === null) {
   const cleanUp = () => {
-    for (const hosts of alive) {
-      for (const ns of [hosts.server, hosts.client]) {
-        new Deno.Command("ip", { args: ["netns", "delete", ns] }).outputSync();
-      }
-    }
+    for (const ns of alive) new Deno.Command("ip", { args: ["netns", "delete", ns] }).outputSync();
     Deno.exit(130);
   };
   Deno.addSignalListener("SIGINT", cleanUp);

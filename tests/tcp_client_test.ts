@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
-  freePort,
+  closedPort,
+  listeningTool,
   program,
   Running,
   runProgram,
@@ -9,12 +10,14 @@ import {
   workshopPeer,
 } from "./helpers.ts";
 
-/** Starts `nc -l` on a free port and waits until it listens. */
+/** Starts `nc -l` on a port of its choosing and waits until it listens. */
 async function ncListening(): Promise<{ nc: Running; port: number }> {
-  const port = freePort();
-  const nc = new Running("nc", ["-v", "-l", "127.0.0.1", String(port)]);
-  await nc.waitFor("Listening on", "stderr");
-  return { nc, port };
+  const { tool, port } = await listeningTool(
+    "nc",
+    ["-n", "-v", "-l", "127.0.0.1", "0"],
+    /Listening on \S+ (\d+)/,
+  );
+  return { nc: tool, port };
 }
 
 testWith(["nc"], "tcp_client.ts sends the workshop's message, which nc -l receives", async () => {
@@ -81,12 +84,12 @@ testWith(
 );
 
 testWith(["socat"], "tcp_client.ts talks to socat, and prints what socat sends back", async () => {
-  const port = freePort();
-  await using socat = new Running(
+  const { tool: socat, port } = await listeningTool(
     "socat",
-    ["-d", "-d", `TCP-LISTEN:${port},bind=127.0.0.1`, "SYSTEM:'echo bienvenue; cat >&2'"],
+    ["-d", "-d", "TCP-LISTEN:0,bind=127.0.0.1", "SYSTEM:'echo bienvenue; cat >&2'"],
+    /listening on AF=2 127\.0\.0\.1:(\d+)/,
   );
-  await socat.waitFor("listening on", "stderr");
+  await using _ = socat;
   const { code, stdout } = await runProgram("tcp_client.ts", ["--port", String(port)]);
   assert.equal(code, 0);
   assert.equal(stdout, `9 octets envoyés à 127.0.0.1:${port}\nServeur: bienvenue\n`);
@@ -112,15 +115,18 @@ testWith(["python3"], "tcp_client.ts talks to a workshop-style server", async ()
   assert.match(stdout, /Reçu : abcdefg!\nDéconnecté\n$/);
 });
 
-Deno.test("tcp_client.ts with no server: Erreur: Serveur indisponible, exit 1", async () => {
-  const { code, stdout, stderr } = await runProgram("tcp_client.ts", [
-    "--port",
-    String(freePort()),
-  ]);
-  assert.equal(code, 1);
-  assert.equal(stdout, "");
-  assert.equal(stderr, "Erreur: Serveur indisponible\n");
-});
+testWith(
+  ["python3"],
+  "tcp_client.ts with no server: Erreur: Serveur indisponible, exit 1",
+  async () => {
+    const { holder, port } = await closedPort("tcp");
+    await using _ = holder;
+    const { code, stdout, stderr } = await runProgram("tcp_client.ts", ["--port", String(port)]);
+    assert.equal(code, 1);
+    assert.equal(stdout, "");
+    assert.equal(stderr, "Erreur: Serveur indisponible\n");
+  },
+);
 
 Deno.test("tcp_client.ts with a host that does not resolve: one French line, exit 1", async () => {
   const { code, stderr } = await runProgram("tcp_client.ts", ["--host", "nulle-part.invalid"]);

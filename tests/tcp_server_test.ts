@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import {
-  assertReadyOnDefaultPort,
+  connect,
   linesOf,
+  readToEnd,
   Running,
   runProgram,
   seededRandom,
@@ -10,6 +11,7 @@ import {
   workshopPeer,
   writeAll,
 } from "./helpers.ts";
+import { assertReadyOnDefaultPort } from "./netns.ts";
 
 Deno.test("tcp_server.ts prints the workshop's ready line for port 8888 by default", async () => {
   await assertReadyOnDefaultPort(
@@ -88,7 +90,7 @@ Deno.test("tcp_server.ts prints 10,000 lines cut at random places once each, in 
     if (bytes[i] === 0x0d && random() < 0.2) cuts.add(i + 1); // between \r and \n
   }
   const points = [...cuts, bytes.length].sort((a, b) => a - b);
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const conn = await connect(port, server);
   conn.setNoDelay(true); // send each piece at once, so that the cuts reach the server
   for (let i = 0; i + 1 < points.length; i++) {
     await writeAll(conn, bytes.subarray(points[i], points[i + 1]));
@@ -105,8 +107,8 @@ Deno.test("tcp_server.ts prints 10,000 lines cut at random places once each, in 
 Deno.test("tcp_server.ts -k serves two clients at once and tells whose line is whose", async () => {
   const { server, port } = await startServer("tcp_server.ts", ["-k"]);
   await using _ = server;
-  const alice = await Deno.connect({ hostname: "127.0.0.1", port });
-  const bob = await Deno.connect({ hostname: "127.0.0.1", port });
+  const alice = await connect(port, server);
+  const bob = await connect(port, server);
   const a = `127.0.0.1:${alice.localAddr.port}`;
   const b = `127.0.0.1:${bob.localAddr.port}`;
   await writeAll(alice, new TextEncoder().encode("je suis alice\n"));
@@ -118,7 +120,7 @@ Deno.test("tcp_server.ts -k serves two clients at once and tells whose line is w
   // Still serving bob, and still accepting.
   await writeAll(bob, new TextEncoder().encode("encore là\n"));
   await server.waitFor(`[${b}] Reçu : encore là`);
-  const carol = await Deno.connect({ hostname: "127.0.0.1", port });
+  const carol = await connect(port, server);
   await server.waitFor(`[127.0.0.1:${carol.localAddr.port}] Client connecté\n`);
   bob.close();
   carol.close();
@@ -132,12 +134,9 @@ Deno.test("tcp_server.ts -k serves two clients at once and tells whose line is w
 Deno.test("tcp_server.ts without -k refuses a second client once the first is accepted", async () => {
   const { server, port } = await startServer("tcp_server.ts");
   await using _ = server;
-  const first = await Deno.connect({ hostname: "127.0.0.1", port });
+  const first = await connect(port, server);
   await server.waitFor("Client connecté : ");
-  await assert.rejects(
-    Deno.connect({ hostname: "127.0.0.1", port }),
-    Deno.errors.ConnectionRefused,
-  );
+  await assert.rejects(connect(port, server), Deno.errors.ConnectionRefused);
   first.close();
   assert.equal((await server.finished()).code, 0);
 });
@@ -146,7 +145,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.test(`tcp_server.ts -k stops on ${signal} with a client connected: Fin du programme, exit 0`, async () => {
     const { server, port } = await startServer("tcp_server.ts", ["-k"]);
     await using _ = server;
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    const conn = await connect(port, server);
     // With -k the address is the line's prefix, and is not repeated inside it.
     await server.waitFor(`[127.0.0.1:${conn.localAddr.port}] Client connecté\n`);
     server.kill(signal);
@@ -155,7 +154,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     assert.equal(stderr, "");
     assert.match(stdout, /Fin du programme\n$/);
     // The server closed our connection: we read the end of the stream.
-    assert.equal(await conn.read(new Uint8Array(16)), null);
+    assert.equal(await readToEnd(conn, server), "");
     conn.close();
   });
 }

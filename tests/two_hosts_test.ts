@@ -6,7 +6,7 @@
  * a dropped packet is silence, a rejected one is an immediate error.
  */
 import assert from "node:assert/strict";
-import { linesOf, REPLY } from "./helpers.ts";
+import { linesOf, REPLY, UDP_TIMEOUT } from "./helpers.ts";
 import {
   CLIENT_IP,
   ourNamespaces,
@@ -124,7 +124,7 @@ testTwoHosts("ex2_udp_server.ts and ex2_udp_client.ts talk across the network", 
   const client = hosts.program(
     "client",
     "exercises/ex2_udp_client.ts",
-    ["--host", SERVER_IP],
+    ["--host", SERVER_IP, "--timeout", UDP_TIMEOUT],
     "piped",
   );
   await client.write("bonjour\nquit\n");

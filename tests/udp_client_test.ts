@@ -1,10 +1,14 @@
 import assert from "node:assert/strict";
-import { freePort, Running, runProgram, testWith } from "./helpers.ts";
+import { closedPort, listeningTool, runProgram, testWith, udpSocket } from "./helpers.ts";
+import { testOnPrivateHost } from "./netns.ts";
 
 testWith(["nc"], "udp_client.ts sends the workshop's datagram, which nc -ul receives", async () => {
-  const port = freePort("udp");
-  await using nc = new Running("nc", ["-v", "-u", "-l", "127.0.0.1", String(port)]);
-  await nc.waitFor("Bound on", "stderr");
+  const { tool: nc, port } = await listeningTool(
+    "nc",
+    ["-n", "-v", "-u", "-l", "127.0.0.1", "0"],
+    /Bound on \S+ (\d+)/,
+  );
+  await using _ = nc;
   const { code, stdout, stderr } = await runProgram("udp_client.ts", ["--port", String(port)]);
   assert.equal(code, 0);
   assert.equal(stderr, "");
@@ -13,52 +17,45 @@ testWith(["nc"], "udp_client.ts sends the workshop's datagram, which nc -ul rece
   assert.equal(nc.stdout, "Salut !\n");
 });
 
-testWith(
+// socat cannot tell which port it got: it listens on the workshop's port, on a host of its own.
+testOnPrivateHost(
   ["socat"],
   "udp_client.ts sends --message, which socat receives as one datagram",
-  async () => {
-    const port = freePort("udp");
-    await using socat = new Running("socat", [
-      "-d",
-      "-d",
-      `UDP-RECV:${port},bind=127.0.0.1`,
-      "STDOUT",
-    ]);
+  async (host) => {
+    const socat = host.start("socat", ["-d", "-d", "UDP-RECV:8888,bind=127.0.0.1", "STDOUT"]);
     await socat.waitFor("starting data transfer loop", "stderr");
-    const { code } = await runProgram("udp_client.ts", [
-      "--port",
-      String(port),
-      "--message",
-      "héhé",
-    ]);
-    assert.equal(code, 0);
+    const client = await host.program("udp_client.ts", ["--message", "héhé"]).finished();
+    assert.equal(client.code, 0, client.stderr);
     await socat.waitFor("héhé");
     assert.equal(socat.stdout, "héhé");
   },
 );
 
-Deno.test("udp_client.ts succeeds even when no one listens: UDP cannot know", async () => {
-  const port = freePort("udp");
-  const { code, stdout, stderr } = await runProgram("udp_client.ts", ["--port", String(port)]);
-  assert.equal(code, 0);
-  assert.equal(stderr, "");
-  assert.match(stdout, /^Message envoyé à 127\.0\.0\.1:\d+ \(8 octets\)\n$/);
-});
+testWith(
+  ["python3"],
+  "udp_client.ts succeeds even when no one listens: UDP cannot know",
+  async () => {
+    const { holder, port } = await closedPort("udp");
+    await using _ = holder;
+    const { code, stdout, stderr } = await runProgram("udp_client.ts", ["--port", String(port)]);
+    assert.equal(code, 0);
+    assert.equal(stderr, "");
+    assert.equal(stdout, `Message envoyé à 127.0.0.1:${port} (8 octets)\n`);
+  },
+);
 
 Deno.test("udp_client.ts sends to IPv6 ::1", async () => {
-  const socket = Deno.listenDatagram({ transport: "udp", hostname: "::1", port: 0 });
-  const { port } = socket.addr as Deno.NetAddr;
-  const { code, stdout } = await runProgram("udp_client.ts", [
+  const server = udpSocket("::1");
+  const client = await runProgram("udp_client.ts", [
     "--host",
     "::1",
     "--port",
-    String(port),
+    String(server.port),
   ]);
-  assert.equal(code, 0);
-  assert.equal(stdout, `Message envoyé à [::1]:${port} (8 octets)\n`);
-  const [data] = await socket.receive();
-  assert.equal(new TextDecoder().decode(data), "Salut !\n");
-  socket.close();
+  assert.equal(client.code, 0);
+  assert.equal(client.stdout, `Message envoyé à [::1]:${server.port} (8 octets)\n`);
+  assert.equal(await server.receive(), "Salut !\n");
+  server.socket.close();
 });
 
 Deno.test("udp_client.ts with a host that does not resolve: one French line, exit 1", async () => {

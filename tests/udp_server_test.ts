@@ -1,12 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  assertReadyOnDefaultPort,
-  linesOf,
-  Running,
-  runProgram,
-  startServer,
-  testWith,
-} from "./helpers.ts";
+import { linesOf, Running, runProgram, startServer, testWith } from "./helpers.ts";
+import { assertReadyOnDefaultPort } from "./netns.ts";
 
 /** Sends one datagram to the server from a fresh socket, and returns the port it came from. */
 async function sendDatagram(port: number, data: string | Uint8Array): Promise<number> {

@@ -15,8 +15,9 @@ check that they do.
         --replies, answered in one send() with no newline; "quit" ends it. Prints "port N"
         once listening (PORT 0 picks a free port).
     workshop_peer.py udp-client HOST PORT MSG...
-        one sendto() per MSG, no newline, then one recvfrom(1024) (2 s
-        timeout) printed as "Serveur: <reply>".
+        one sendto() per MSG, no newline, then one recvfrom(1024) printed as
+        "Serveur: <reply>". The workshop's client waits forever; this one gives
+        up after 10 s, a guard so that a lost reply fails the test instead of hanging it.
     workshop_peer.py udp-server PORT
         each recvfrom(1024) is printed as "Reçu : <msg>" and answered with
         one sendto(), no newline. Prints "port N" once bound.
@@ -67,7 +68,7 @@ def tcp_server(port, replies):
 
 def udp_client(host, port, messages):
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.settimeout(2)
+    sock.settimeout(10)
     for msg in messages:
         sock.sendto(msg.encode(), (host, port))
         data, _ = sock.recvfrom(1024)

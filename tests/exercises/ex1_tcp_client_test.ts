@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import {
-  freePort,
+  closedPort,
+  guard,
+  listeningTool,
   program,
   REPLY,
-  Running,
   runProgram,
   startServer,
   Terminal,
@@ -46,11 +47,13 @@ testWith(
   ["nc"],
   "ex1_tcp_client.ts talks to nc -l typing the replies, and says Déconnecté when it closes",
   async () => {
-    const port = freePort();
-    await using nc = new Running("nc", ["-v", "-N", "-l", "127.0.0.1", String(port)], {
-      stdin: "piped",
-    });
-    await nc.waitFor("Listening on", "stderr");
+    const { tool: nc, port } = await listeningTool(
+      "nc",
+      ["-n", "-v", "-N", "-l", "127.0.0.1", "0"],
+      /Listening on \S+ (\d+)/,
+      { stdin: "piped" },
+    );
+    await using _ = nc;
     await using client = program(CLIENT, ["--port", String(port)], { stdin: "piped" });
     await client.write("bonjour nc\n");
     await nc.waitFor("bonjour nc\n");
@@ -66,14 +69,13 @@ testWith(
 );
 
 testWith(["socat"], "ex1_tcp_client.ts talks to a scripted socat server", async () => {
-  const port = freePort();
-  await using socat = new Running("socat", [
+  const { tool: socat, port } = await listeningTool("socat", [
     "-d",
     "-d",
-    `TCP-LISTEN:${port},bind=127.0.0.1`,
+    "TCP-LISTEN:0,bind=127.0.0.1",
     `SYSTEM:while read -r l; do echo "écho: $l"; done`,
-  ]);
-  await socat.waitFor("listening on", "stderr");
+  ], /listening on AF=2 127\.0\.0\.1:(\d+)/);
+  await using _ = socat;
   await using client = program(CLIENT, ["--port", String(port)], { stdin: "piped" });
   await client.write("un\ndeux\nquit\n");
   const { code, stdout } = await client.finished();
@@ -99,10 +101,10 @@ testWith(
 Deno.test("ex1_tcp_client.ts prints a reply cut across two reads once", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   await using client = program(CLIENT, ["--port", String(listener.addr.port)], { stdin: "piped" });
-  const conn = await listener.accept();
+  const conn = await guard(listener.accept(), "connection", client);
   conn.setNoDelay(true);
   await client.write("x\nquit\n");
-  await conn.read(new Uint8Array(1024));
+  await guard(conn.read(new Uint8Array(1024)), "request", client); // the first bytes of "x\n"
   const reply = encoder.encode(`${REPLY}x€\n`);
   const cut = reply.length - 3; // inside the "€"
   await writeAll(conn, reply.subarray(0, cut));
@@ -114,12 +116,18 @@ Deno.test("ex1_tcp_client.ts prints a reply cut across two reads once", async ()
   assert.equal(stdout, `Serveur: ${REPLY}x€\nFin de la conversation\n`);
 });
 
-Deno.test("ex1_tcp_client.ts with no server: Erreur: serveur indisponible, exit 1", async () => {
-  const { code, stdout, stderr } = await runProgram(CLIENT, ["--port", String(freePort())]);
-  assert.equal(code, 1);
-  assert.equal(stdout, "");
-  assert.equal(stderr, "Erreur: serveur indisponible\n");
-});
+testWith(
+  ["python3"],
+  "ex1_tcp_client.ts with no server: Erreur: serveur indisponible, exit 1",
+  async () => {
+    const { holder, port } = await closedPort("tcp");
+    await using _ = holder;
+    const { code, stdout, stderr } = await runProgram(CLIENT, ["--port", String(port)]);
+    assert.equal(code, 1);
+    assert.equal(stdout, "");
+    assert.equal(stderr, "Erreur: serveur indisponible\n");
+  },
+);
 
 testWith(
   ["tmux"],

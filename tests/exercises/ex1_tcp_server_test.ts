@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { LineReader } from "../../lib/lines.ts";
 import {
-  assertReadyOnDefaultPort,
+  connect,
+  Lines,
   linesOf,
   program,
   REPLY,
@@ -12,6 +12,7 @@ import {
   workshopPeer,
   writeAll,
 } from "../helpers.ts";
+import { assertReadyOnDefaultPort } from "../netns.ts";
 
 const SERVER = "exercises/ex1_tcp_server.ts";
 const encoder = new TextEncoder();
@@ -106,14 +107,10 @@ testWith(
 Deno.test("ex1_tcp_server.ts answers invalid UTF-8 and empty lines, and keeps going", async () => {
   const { server, port } = await startServer(SERVER);
   await using _ = server;
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const conn = await connect(port, server);
   await writeAll(conn, new Uint8Array([0xff, 0x61, 0x00, 0xc3, 0x0a, 0x0a]));
   await writeAll(conn, encoder.encode("encore\nquit\n"));
-  const replies = [];
-  const reader = new LineReader(conn);
-  for (let batch; (batch = await reader.read()) !== null;) {
-    replies.push(...batch.map((m) => m.text));
-  }
+  const replies = await new Lines(conn, server).rest();
   conn.close();
   // Bad bytes become U+FFFD; the NUL is shown as \x00, in the reply too.
   assert.deepEqual(replies, [`${REPLY}\uFFFDa\\x00\uFFFD`, REPLY, `${REPLY}encore`]);
@@ -124,20 +121,22 @@ Deno.test("ex1_tcp_server.ts -k gives each of 50 concurrent clients exactly its 
   const { server, port } = await startServer(SERVER, ["-k"]);
   await using _ = server;
   const clients = Array.from({ length: 50 }, async (_, i) => {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-    const reader = new LineReader(conn);
-    const got: string[] = [];
+    const conn = await connect(port, server);
+    const replies = new Lines(conn, server);
+    const got: (string | null)[] = [];
     for (let j = 0; j < 3; j++) {
       await writeAll(conn, encoder.encode(`client ${i} message ${j}\n`));
-      got.push((await reader.readLine())!.text);
+      got.push(await replies.next());
     }
     await writeAll(conn, encoder.encode("quit\n"));
-    assert.equal(await reader.readLine(), null, "the server closes after quit");
+    assert.equal(await replies.next(), null, "the server closes after quit");
     conn.close();
     assert.deepEqual(got, [0, 1, 2].map((j) => `${REPLY}client ${i} message ${j}`));
   });
   await Promise.all(clients);
-  assert.equal(server.stdout.match(/\] Fin de la conversation\n/g)?.length, 50);
+  // A client sees the end of its stream once the server has printed its last
+  // line, but that line may still be on its way to us: wait for all 50.
+  await server.waitForCount("] Fin de la conversation\n", 50);
   assert.equal(server.stderr, "");
   server.kill("SIGTERM");
   const { code, stdout } = await server.finished();

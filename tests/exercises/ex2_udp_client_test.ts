@@ -1,15 +1,18 @@
 import assert from "node:assert/strict";
 import {
-  freePort,
+  closedPort,
+  guard,
+  listeningTool,
   program,
   REPLY,
-  Running,
   runProgram,
   startServer,
   Terminal,
   testWith,
+  UDP_TIMEOUT,
   workshopPeer,
 } from "../helpers.ts";
+import { testOnPrivateHost } from "../netns.ts";
 
 const CLIENT = "exercises/ex2_udp_client.ts";
 const encoder = new TextEncoder();
@@ -17,7 +20,9 @@ const encoder = new TextEncoder();
 Deno.test("ex2_udp_client.ts with piped stdin prints both replies, then Fin du client UDP", async () => {
   const { server, port } = await startServer("exercises/ex2_udp_server.ts");
   await using _ = server;
-  await using client = program(CLIENT, ["--port", String(port)], { stdin: "piped" });
+  await using client = program(CLIENT, ["--port", String(port), "--timeout", UDP_TIMEOUT], {
+    stdin: "piped",
+  });
   await client.write("a\nb\nquit\n");
   const { code, stdout, stderr } = await client.finished();
   assert.equal(code, 0);
@@ -25,26 +30,33 @@ Deno.test("ex2_udp_client.ts with piped stdin prints both replies, then Fin du c
   assert.equal(stdout, `Serveur: ${REPLY}a\nServeur: ${REPLY}b\nFin du client UDP\n`);
 });
 
-Deno.test("ex2_udp_client.ts with no server says so after --timeout, then exits cleanly on quit", async () => {
-  const port = freePort("udp");
-  await using client = program(CLIENT, ["--port", String(port), "--timeout", "0.5"], {
-    stdin: "piped",
-  });
-  await client.write("personne ?\n");
-  await client.waitFor("Pas de réponse");
-  await client.write("quit\n");
-  const { code, stdout } = await client.finished();
-  assert.equal(code, 0);
-  assert.equal(
-    stdout,
-    "Pas de réponse du serveur après 0,5 s (UDP ne garantit pas la livraison)\nFin du client UDP\n",
-  );
-});
+testWith(
+  ["python3"],
+  "ex2_udp_client.ts with no server says so after --timeout, then exits cleanly on quit",
+  async () => {
+    const { holder, port } = await closedPort("udp");
+    await using _ = holder;
+    await using client = program(CLIENT, ["--port", String(port), "--timeout", "0.5"], {
+      stdin: "piped",
+    });
+    await client.write("personne ?\n");
+    await client.waitFor("Pas de réponse");
+    await client.write("quit\n");
+    const { code, stdout } = await client.finished();
+    assert.equal(code, 0);
+    assert.equal(
+      stdout,
+      "Pas de réponse du serveur après 0,5 s (UDP ne garantit pas la livraison)\nFin du client UDP\n",
+    );
+  },
+);
 
 Deno.test("ex2_udp_client.ts treats the end of input as quit", async () => {
   const { server, port } = await startServer("exercises/ex2_udp_server.ts");
   await using _ = server;
-  await using client = program(CLIENT, ["--port", String(port)], { stdin: "piped" });
+  await using client = program(CLIENT, ["--port", String(port), "--timeout", UDP_TIMEOUT], {
+    stdin: "piped",
+  });
   await client.write("seul\n");
   await client.closeStdin();
   const { code, stdout } = await client.finished();
@@ -57,9 +69,11 @@ Deno.test("ex2_udp_client.ts ignores a datagram from a stranger's port", async (
   const server = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   const stranger = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   const port = (server.addr as Deno.NetAddr).port;
-  await using client = program(CLIENT, ["--port", String(port)], { stdin: "piped" });
+  await using client = program(CLIENT, ["--port", String(port), "--timeout", UDP_TIMEOUT], {
+    stdin: "piped",
+  });
   await client.write("a\n");
-  const [request, from] = await server.receive();
+  const [request, from] = await guard(server.receive(), "request", client);
   assert.equal(new TextDecoder().decode(request), "a\n");
   // The stranger answers first: the client must not take it for the server's reply.
   await stranger.send(encoder.encode("intrus\n"), from);
@@ -74,12 +88,16 @@ Deno.test("ex2_udp_client.ts ignores a datagram from a stranger's port", async (
 });
 
 testWith(["nc"], "ex2_udp_client.ts talks to nc -u -l typing the replies", async () => {
-  const port = freePort("udp");
-  await using nc = new Running("nc", ["-v", "-u", "-l", "127.0.0.1", String(port)], {
+  const { tool: nc, port } = await listeningTool(
+    "nc",
+    ["-n", "-v", "-u", "-l", "127.0.0.1", "0"],
+    /Bound on \S+ (\d+)/,
+    { stdin: "piped" },
+  );
+  await using _ = nc;
+  await using client = program(CLIENT, ["--port", String(port), "--timeout", UDP_TIMEOUT], {
     stdin: "piped",
   });
-  await nc.waitFor("Bound on", "stderr");
-  await using client = program(CLIENT, ["--port", String(port)], { stdin: "piped" });
   await client.write("bonjour nc\n");
   await nc.waitFor("bonjour nc\n");
   await nc.write("salut client\n");
@@ -92,21 +110,25 @@ testWith(["nc"], "ex2_udp_client.ts talks to nc -u -l typing the replies", async
   nc.kill();
 });
 
-testWith(["socat"], "ex2_udp_client.ts talks to a scripted socat UDP server", async () => {
-  const port = freePort("udp");
-  await using socat = new Running("socat", [
-    "-d",
-    "-d",
-    `UDP-RECVFROM:${port},bind=127.0.0.1,fork`,
-    `SYSTEM:read -r l; echo "écho: $l"`,
-  ]);
-  await socat.waitFor("receiving on", "stderr");
-  await using client = program(CLIENT, ["--port", String(port)], { stdin: "piped" });
-  await client.write("un\ndeux\nquit\n");
-  const { code, stdout } = await client.finished();
-  assert.equal(code, 0);
-  assert.equal(stdout, "Serveur: écho: un\nServeur: écho: deux\nFin du client UDP\n");
-});
+// socat cannot tell which port it got: it listens on the workshop's port, on a host of its own.
+testOnPrivateHost(
+  ["socat"],
+  "ex2_udp_client.ts talks to a scripted socat UDP server",
+  async (host) => {
+    const socat = host.start("socat", [
+      "-d",
+      "-d",
+      "UDP-RECVFROM:5000,bind=127.0.0.1,fork",
+      `SYSTEM:read -r l; echo "écho: $l"`,
+    ]);
+    await socat.waitFor("receiving on", "stderr");
+    const client = host.program(CLIENT, ["--timeout", UDP_TIMEOUT], "piped");
+    await client.write("un\ndeux\nquit\n");
+    const { code, stdout } = await client.finished();
+    assert.equal(code, 0);
+    assert.equal(stdout, "Serveur: écho: un\nServeur: écho: deux\nFin du client UDP\n");
+  },
+);
 
 testWith(
   ["python3"],
@@ -114,7 +136,9 @@ testWith(
   async () => {
     await using peer = workshopPeer(["udp-server", "0"]);
     const [, port] = await peer.waitFor(/port (\d+)/);
-    await using client = program(CLIENT, ["--port", port], { stdin: "piped" });
+    await using client = program(CLIENT, ["--port", port, "--timeout", UDP_TIMEOUT], {
+      stdin: "piped",
+    });
     await client.write("a\nquit\n");
     const { code, stdout } = await client.finished();
     assert.equal(code, 0);
@@ -146,7 +170,9 @@ testWith(
     const { server, port } = await startServer("exercises/ex2_udp_server.ts");
     await using _ = server;
     for (const ending of [["quit", "Enter"], ["C-d"]]) {
-      await using terminal = await Terminal.start(`deno run --allow-net ${CLIENT} --port ${port}`);
+      await using terminal = await Terminal.start(
+        `deno run --allow-net ${CLIENT} --port ${port} --timeout ${UDP_TIMEOUT}`,
+      );
       await terminal.waitFor(/^>>>$/m); // tmux drops the trailing space
       await terminal.keys("bonjour terminal", "Enter");
       await terminal.waitFor(

@@ -1,32 +1,18 @@
 import assert from "node:assert/strict";
 import {
-  assertReadyOnDefaultPort,
   program,
   REPLY,
   Running,
   runProgram,
   startServer,
   testWith,
+  UDP_TIMEOUT,
+  udpSocket,
   workshopPeer,
 } from "../helpers.ts";
+import { assertReadyOnDefaultPort } from "../netns.ts";
 
 const SERVER = "exercises/ex2_udp_server.ts";
-
-/** A client socket of the test's own: sends datagrams, receives the replies. */
-function udpSocket() {
-  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  return {
-    socket,
-    port: (socket.addr as Deno.NetAddr).port,
-    send: (port: number, data: string | Uint8Array) =>
-      socket.send(typeof data === "string" ? new TextEncoder().encode(data) : data, {
-        transport: "udp",
-        hostname: "127.0.0.1",
-        port,
-      }),
-    receive: async () => new TextDecoder().decode((await socket.receive())[0]),
-  };
-}
 
 Deno.test("ex2_udp_server.ts prints the workshop's ready line for port 5000 by default", async () => {
   await assertReadyOnDefaultPort(
@@ -39,9 +25,11 @@ Deno.test("ex2_udp_server.ts prints the workshop's ready line for port 5000 by d
 Deno.test("ex2_udp_server.ts talks to its own client", async () => {
   const { server, port } = await startServer(SERVER);
   await using _ = server;
-  await using client = program("exercises/ex2_udp_client.ts", ["--port", String(port)], {
-    stdin: "piped",
-  });
+  await using client = program(
+    "exercises/ex2_udp_client.ts",
+    ["--port", String(port), "--timeout", UDP_TIMEOUT],
+    { stdin: "piped" },
+  );
   await client.write("bonjour\nça va ?\nquit\n");
   const { code, stdout } = await client.finished();
   assert.equal(code, 0);
@@ -88,11 +76,11 @@ Deno.test("ex2_udp_server.ts answers empty and invalid UTF-8 datagrams, and keep
   await using _ = server;
   const client = udpSocket();
   await client.send(port, new Uint8Array(0));
-  assert.equal(await client.receive(), REPLY);
+  assert.equal(await client.receive(server), REPLY);
   await client.send(port, new Uint8Array([0xff, 0x41, 0xe2, 0x82, 0x0a]));
-  assert.equal(await client.receive(), `${REPLY}\uFFFDA\uFFFD\n`);
+  assert.equal(await client.receive(server), `${REPLY}\uFFFDA\uFFFD\n`);
   await client.send(port, "\n");
-  assert.equal(await client.receive(), `${REPLY}\n`);
+  assert.equal(await client.receive(server), `${REPLY}\n`);
   client.socket.close();
   await server.waitFor(`[127.0.0.1:${client.port}] Reçu : \uFFFDA\uFFFD\n`);
 });
@@ -104,8 +92,8 @@ Deno.test("ex2_udp_server.ts answers each client at its own address", async () =
   const bob = udpSocket();
   await alice.send(port, "je suis alice\n");
   await bob.send(port, "je suis bob\n");
-  assert.equal(await bob.receive(), `${REPLY}je suis bob\n`);
-  assert.equal(await alice.receive(), `${REPLY}je suis alice\n`);
+  assert.equal(await bob.receive(server), `${REPLY}je suis bob\n`);
+  assert.equal(await alice.receive(server), `${REPLY}je suis alice\n`);
   alice.socket.close();
   bob.socket.close();
 });
@@ -115,7 +103,7 @@ Deno.test("ex2_udp_server.ts shows a datagram cut at --buffer-size, and answers 
   await using _ = server;
   const client = udpSocket();
   await client.send(port, "abcdefgh");
-  assert.equal(await client.receive(), `${REPLY}abcd`);
+  assert.equal(await client.receive(server), `${REPLY}abcd`);
   await server.waitFor(`Reçu : abcd (coupé : datagramme de plus de 4 octets)\n`);
   client.socket.close();
 });
