@@ -290,6 +290,7 @@ export async function input(prompt: string): Promise<string | null> {
   // stdin's lines always end: no quiet time.
   stdinLines ??= new LineReader(Deno.stdin, { quietMs: 0 });
   const line = await stdinLines.readLine();
+  if (stopping) return new Promise(() => {}); // Ctrl+C came first: the stop says goodbye
   if (line === null && person) write("\n"); // after Ctrl+D, start a fresh line
   return line === null ? null : line.text;
 }

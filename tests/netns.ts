@@ -263,12 +263,18 @@ export function testOnPrivateHost(
 
 /**
  * Checks that a server started with no flags at all prints the workshop's
- * ready line for its default port, then stops cleanly on SIGTERM. It runs on
+ * ready line for its default port, then stops cleanly on SIGTERM with its end
+ * line (the course's, "Fin du programme" unless said otherwise). It runs on
  * a private host, where that port is free whatever runs on this machine.
  * Where there can be no private host (not root, outside CI), it runs here,
  * and a port held by another program makes the port-in-use line the right answer.
  */
-export async function assertReadyOnDefaultPort(file: string, ready: string, port: number) {
+export async function assertReadyOnDefaultPort(
+  file: string,
+  ready: string,
+  port: number,
+  endLine = "Fin du programme",
+) {
   if (whyNoNetns() !== null && !IN_CI) {
     await using server = program(file);
     const listening = await server.waitFor(/\.\.\.\n/).then(() => true, () => false);
@@ -287,7 +293,7 @@ export async function assertReadyOnDefaultPort(file: string, ready: string, port
   server.kill("SIGTERM");
   const { code, stdout, stderr } = await server.finished();
   assert.equal(code, 0, server.transcript());
-  assert.equal(stdout, `${ready}\nFin du programme\n`);
+  assert.equal(stdout, `${ready}\n${endLine}\n`);
   assert.equal(stderr, "");
 }
 

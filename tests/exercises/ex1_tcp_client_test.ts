@@ -157,3 +157,20 @@ testWith(["tmux"], "ex1_tcp_client.ts on a terminal ends cleanly on Ctrl+D", asy
   assert.match(await terminal.screen(), /^>>>\nFin de la conversation$/m);
   await server.waitFor("] Fin de la conversation\n");
 });
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.test(`ex1_tcp_client.ts on ${signal}: Fin de la conversation, exit 0`, async () => {
+    const { server, port } = await startServer("exercises/ex1_tcp_server.ts");
+    await using _ = server;
+    await using client = program(CLIENT, ["--port", String(port)], { stdin: "piped" });
+    await client.write("bonjour\n");
+    await client.waitFor(`Serveur: ${REPLY}bonjour\n`);
+    client.kill(signal);
+    // Its stdin stays open, as a terminal's would: the signal alone must end it.
+    await guard(client.child.status, `the end after ${signal}`, client);
+    const { code, stdout, stderr } = await client.finished();
+    assert.equal(code, 0);
+    assert.equal(stderr, "");
+    assert.equal(stdout, `Serveur: ${REPLY}bonjour\nFin de la conversation\n`);
+  });
+}

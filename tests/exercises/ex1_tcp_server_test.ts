@@ -22,6 +22,7 @@ Deno.test("ex1_tcp_server.ts prints the workshop's ready line for port 5000 by d
     SERVER,
     "Serveur TCP en attente de connexion sur le port 5000...",
     5000,
+    "Fin de la conversation",
   );
 });
 

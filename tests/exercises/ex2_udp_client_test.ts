@@ -184,3 +184,50 @@ testWith(
     }
   },
 );
+
+Deno.test("ex2_udp_client.ts drops a reply that came after its time limit: the next answer is the right one", async () => {
+  // A server of the test's own, to choose when each reply leaves.
+  const server = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const port = (server.addr as Deno.NetAddr).port;
+  // The time limit is long, so that the answer to "deux" is never late on a busy machine.
+  await using client = program(CLIENT, ["--port", String(port), "--timeout", UDP_TIMEOUT], {
+    stdin: "piped",
+  });
+  const next = () => guard(server.receive(), "a datagram from the client", client);
+  await client.write("un\n");
+  const [first, from] = await next();
+  assert.equal(new TextDecoder().decode(first), "un\n");
+  await client.waitFor("Pas de réponse du serveur");
+  // Too late: the client has given up on "un". On loopback the datagram is in the
+  // client's socket as soon as send() returns, before the next line is typed.
+  await server.send(encoder.encode("réponse à un\n"), from);
+  await client.write("deux\n");
+  const [second] = await next();
+  assert.equal(new TextDecoder().decode(second), "deux\n");
+  await server.send(encoder.encode("réponse à deux\n"), from);
+  await client.waitFor("Serveur: réponse à deux\n");
+  await client.write("quit\n");
+  await next(); // "quit"
+  const { code, stdout } = await client.finished();
+  server.close();
+  assert.equal(code, 0);
+  assert.doesNotMatch(stdout, /réponse à un/);
+  assert.match(stdout, /\nServeur: réponse à deux\nFin du client UDP\n$/);
+});
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.test(`ex2_udp_client.ts on ${signal}: Fin du client UDP, exit 0`, async () => {
+    const { server, port } = await startServer("exercises/ex2_udp_server.ts");
+    await using _ = server;
+    await using client = program(CLIENT, ["--port", String(port)], { stdin: "piped" });
+    await client.write("bonjour\n");
+    await client.waitFor(`Serveur: ${REPLY}bonjour\n`);
+    client.kill(signal);
+    // Its stdin stays open, as a terminal's would: the signal alone must end it.
+    await guard(client.child.status, `the end after ${signal}`, client);
+    const { code, stdout, stderr } = await client.finished();
+    assert.equal(code, 0);
+    assert.equal(stderr, "");
+    assert.equal(stdout, `Serveur: ${REPLY}bonjour\nFin du client UDP\n`);
+  });
+}

@@ -19,6 +19,7 @@ Deno.test("ex2_udp_server.ts prints the workshop's ready line for port 5000 by d
     SERVER,
     "Serveur UDP en écoute de messages sur le port 5000...",
     5000,
+    "Fin du serveur UDP",
   );
 });
 

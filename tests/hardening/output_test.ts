@@ -6,17 +6,9 @@ import assert from "node:assert/strict";
  *
  * @module
  */
-import { ROOT, startServer, testWith, writeAll } from "../helpers.ts";
+import { MiB, ROOT, rss, startServer, testWith, writeAll } from "../helpers.ts";
 
 const encoder = new TextEncoder();
-const MiB = 1024 * 1024;
-
-/** The resident memory of a process, in bytes (Deno wants --allow-all for /proc, so: cat). */
-function rss(pid: number): number {
-  const { stdout } = new Deno.Command("cat", { args: [`/proc/${pid}/status`] }).outputSync();
-  const status = new TextDecoder().decode(stdout);
-  return Number(status.match(/^VmRSS:\s+(\d+) kB/m)![1]) * 1024;
-}
 
 /** Resolves with `promise`, or fails with `what` and `transcript()` after the guard. */
 async function guarded<T>(promise: Promise<T>, what: string, transcript: () => string): Promise<T> {
