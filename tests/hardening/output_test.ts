@@ -6,48 +6,39 @@ import assert from "node:assert/strict";
  *
  * @module
  */
-import { MiB, ROOT, rss, startServer, testWith, writeAll } from "../helpers.ts";
+import { guard, MiB, ROOT, rss, startServer, testWith, writeAll } from "../helpers.ts";
+import { testOnPrivateHost } from "../netns.ts";
 
 const encoder = new TextEncoder();
 
-/** Resolves with `promise`, or fails with `what` and `transcript()` after the guard. */
-async function guarded<T>(promise: Promise<T>, what: string, transcript: () => string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const guard = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no ${what} after 20 s\n${transcript()}`)), 20_000);
-  });
-  try {
-    return await Promise.race([promise, guard]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-testWith(
+testOnPrivateHost(
   ["python3"],
   "tcp_server.ts -k whose stdout is never read: memory stays bounded, the sender is held back, SIGTERM ends it",
-  async () => {
+  async (host) => {
     // stdout is a pipe that this test does not read until the end: once the pipe's
-    // buffer is full, every write the server makes to stdout waits.
-    const child = new Deno.Command("deno", {
-      args: ["run", "--allow-net", "tcp_server.ts", "-k", "--port", "0"],
+    // buffer is full, every write the server makes to stdout waits. On a private
+    // host the server takes the default port, so that its output need not be read.
+    const child = new Deno.Command("ip", {
+      args: ["netns", "exec", host.name, "deno", "run", "--allow-net", "tcp_server.ts", "-k"],
       cwd: ROOT,
       stdout: "piped",
       stderr: "piped",
       env: { NO_COLOR: "1" },
     }).spawn();
     const stderr = new Response(child.stderr).text();
-    const stdout = child.stdout.getReader();
-    // The first read gives the ready line and its port; after it, stdout is left alone.
-    const { value } = await guarded(stdout.read(), "ready line", () => "");
-    const port = Number(new TextDecoder().decode(value).match(/ port (\d+)\.\.\./)![1]);
-    const before = rss(child.pid);
-    // A client that sends as fast as it can, and says when its sends stop going through.
-    const sender = new Deno.Command("python3", {
-      args: [
-        "-c",
-        `import socket, sys
-s = socket.create_connection(("127.0.0.1", ${port}))
+    // A client that connects as soon as the server listens, sends as fast as it can,
+    // and says when its sends stop going through.
+    const sender = host.start("python3", [
+      "-c",
+      `import socket, sys, time
+deadline = time.time() + 20
+while True:
+    try:
+        s = socket.create_connection(("127.0.0.1", 8888)); break
+    except ConnectionRefusedError:
+        if time.time() > deadline: raise
+        time.sleep(0.01)  # the server is starting: poll its port
+print("connected", flush=True)
 s.settimeout(2)
 line = b"x" * 99 + b"\\n"
 sent = 0
@@ -59,25 +50,22 @@ try:
 except socket.timeout:
     print("held back", sent, flush=True)
 sys.stdin.read()`,
-      ],
-      stdin: "piped",
-      stdout: "piped",
-    }).spawn();
-    const said = sender.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    const { value: verdict } = await guarded(said.read(), "verdict from the sender", () => "");
-    assert.match(verdict!, /^held back \d+/, "TCP held the sender back");
+    ], "piped");
+    await sender.waitFor("connected\n");
+    const before = rss(child.pid);
+    const [verdict] = await sender.waitFor(/^(held back|all sent) \d+$/m);
+    assert.match(verdict, /^held back /, "TCP held the sender back");
     const grown = rss(child.pid) - before;
     assert.ok(grown < 64 * MiB, `RSS grew by ${(grown / MiB).toFixed(1)} MiB`);
     child.kill("SIGTERM");
-    const status = await guarded(child.status, "exit after SIGTERM", () => "");
+    const status = await guard(child.status, "the end after SIGTERM", sender);
     assert.equal(status.code, 0);
     assert.equal(await stderr, "");
-    await sender.stdin.close();
-    await sender.status;
-    await said.cancel();
-    // Read what stdout holds: the server wrote only whole lines.
-    let rest = "";
-    for (let r; !(r = await stdout.read()).done;) rest += new TextDecoder().decode(r.value);
+    await sender.closeStdin();
+    await sender.finished();
+    // Now read what stdout holds: the server wrote whole lines.
+    const rest = await new Response(child.stdout).text();
+    assert.match(rest, /^Serveur TCP en attente de connexion sur le port 8888\.\.\.\n/);
     assert.match(rest, /Reçu : x{99}\n/);
   },
 );
@@ -99,7 +87,7 @@ testWith(
     const out = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
     let stdout = "";
     while (!/ port (\d+)\.\.\./.test(stdout)) {
-      const r = await guarded(out.read(), "ready line", () => stdout);
+      const r = await guard(out.read(), "ready line");
       if (r.done) break;
       stdout += r.value;
     }
@@ -113,10 +101,10 @@ testWith(
       // The server ended: its reader had read enough.
     }
     conn.close();
-    for (let r; !(r = await guarded(out.read(), "end of sed", () => stdout)).done;) {
+    for (let r; !(r = await guard(out.read(), "end of sed")).done;) {
       stdout += r.value;
     }
-    const { code } = await guarded(child.status, "exit", () => stdout);
+    const { code } = await guard(child.status, "exit");
     assert.equal(code, 0);
     assert.equal(stdout.split("\n").length, 4, "sed printed three lines");
     assert.equal(await new Response(child.stderr).text(), "code 0\n");
