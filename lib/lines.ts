@@ -19,9 +19,13 @@
  *
  * Bytes that are not valid UTF-8 become U+FFFD "�"; they never stop the reader.
  *
+ * The lessons use {@link messages}: `for await (const message of
+ * messages(conn))`. It also shows control characters visibly (see text.ts),
+ * reads no faster than stdout takes the lines (see terminal.ts), and on
+ * Ctrl+C hands out what had arrived before the program stops.
+ *
  * @module
  */
-
 import { CONTROL, visible } from "./text.ts";
 
 /** How long a partial line may wait for the rest before it counts as a message (ms). */
