@@ -1,10 +1,15 @@
-#!/usr/bin/env -S deno run --allow-net --allow-run --allow-read=/proc --unstable-net
+#!/usr/bin/env -S deno run --allow-all --unstable-net
 /**
  * verifier.ts -- checks a student's program for the workshop's exercises 1
  * (TCP) and 2 (UDP), from the outside, as its client or its server would.
  *
  * Run:  deno task verifier ex1-serveur -- python3 ~/atelier/serveur.py
  *       deno task verifier ex2-client --port 6000 --json -- python3 client_udp.py
+ *
+ * Permissions: --allow-all. It runs any command it is given (--allow-run
+ * alone already lets it do anything), and Deno grants reading /proc, where
+ * Linux tells what a program has read and which ports it holds, only with
+ * --allow-all.
  *
  * The student's program is a black box started as given, once per check, in a
  * process group of its own; it is ended with all its children after each
@@ -61,6 +66,10 @@ async function portTaken(exercise: Exercise, port: number): Promise<string | nul
     else Deno.listenDatagram({ transport: "udp", hostname, port }).close();
     return null;
   } catch (err) {
+    if (err instanceof Deno.errors.PermissionDenied) {
+      return `le port ${port} est réservé à l'administrateur (ports inférieurs à 1024) : ` +
+        `choisissez-en un autre avec --port, et le même dans votre programme`;
+    }
     if (!(err instanceof Deno.errors.AddrInUse)) throw err;
     const what = exercise.transport === "tcp" ? "TCP" : "UDP";
     return `le port ${what} ${port} est déjà pris par un autre programme : ${advice}`;
