@@ -38,11 +38,29 @@ interface Ideas {
 
 const SECONDS = REPLY_MS / 1000;
 
-/** Starts the server and connects to it: a connection accepted proves that it listens. */
+/**
+ * Starts the server and connects to it: a connection accepted proves that it
+ * listens. A server that listens elsewhere (another port, another address)
+ * is told at once rather than at the deadline.
+ */
 async function converse(session: Session): Promise<Conversation | string> {
   const student = session.start();
-  const link = await Link.connectUntil(session.port, START_MS, student);
-  if (link) return { student, link: session.own(link) };
+  const deadline = Date.now() + START_MS;
+  while (Date.now() < deadline && student.status === null) {
+    const link = await Link.connectUntil(
+      session.port,
+      Math.min(1000, deadline - Date.now()),
+      student,
+    );
+    if (link) return { student, link: session.own(link) };
+    const bound = await boundAddresses(student.pid, "tcp");
+    if (bound && bound.length > 0) {
+      // It listens; one more try, in case it just began to listen on our port.
+      const late = await Link.connectUntil(session.port, 1, student);
+      if (late) return { student, link: session.own(late) };
+      break;
+    }
+  }
   return await whyNotListening(session.port, student);
 }
 

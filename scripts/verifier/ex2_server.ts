@@ -12,6 +12,8 @@ import { type Datagram, Mailbox } from "./udp.ts";
 import { crashText, isUtf8, quote, REPLY } from "./text.ts";
 
 const SECONDS = REPLY_MS / 1000;
+/** The addresses where a datagram sent to 127.0.0.1 arrives. */
+const REACHABLE = ["0.0.0.0", "127.0.0.1", "::"];
 const decoder = new TextDecoder();
 
 /** What to tell when the server says nothing, or something else. */
@@ -34,6 +36,13 @@ async function ready(session: Session): Promise<Student | string> {
       await probe.close(); // later answers to the probe must not reach the check's sockets
       return student;
     }
+    // Bound elsewhere (another port, another address): no need to wait for the deadline.
+    const bound = await boundAddresses(student.pid, "udp") ?? [];
+    if (
+      bound.length > 0 && !bound.some((b) => b.port === session.port && REACHABLE.includes(b.ip))
+    ) {
+      break;
+    }
   }
   return await whyNotAnswering(session.port, student);
 }
@@ -51,7 +60,7 @@ async function whyNotAnswering(port: number, student: Student): Promise<string> 
   }
   const bound = await boundAddresses(student.pid, "udp") ?? [];
   const onPort = bound.filter((b) => b.port === port);
-  const reachable = onPort.filter((b) => ["0.0.0.0", "127.0.0.1", "::"].includes(b.ip));
+  const reachable = onPort.filter((b) => REACHABLE.includes(b.ip));
   if (reachable.length > 0) {
     return `votre serveur reçoit sur le port UDP ${port}, mais n'a jamais répondu à « bonjour » ` +
       `en ${START_MS / 1000} s : renvoyez la réponse avec sendto(réponse, adresse), à l'adresse ` +
