@@ -100,7 +100,9 @@ export async function main(args: string[]): Promise<number> {
   let section: Result["level"] | null = null;
   let results: Result[];
   try {
-    results = await runChecks(exercise.checks(port), newSetup(port, command), (result) => {
+    // `deno task` runs in the project's folder; the student typed the command in INIT_CWD.
+    const cwd = Deno.env.get("INIT_CWD") || Deno.cwd();
+    results = await runChecks(exercise.checks(port), newSetup(port, command, cwd), (result) => {
       if (json) return;
       if (section === null) {
         for (const line of header(exercise, port, command)) console.log(line);

@@ -39,6 +39,8 @@ export interface Check {
 export interface Setup {
   port: number;
   command: string[];
+  /** The folder where the command runs: the one the user typed it in. */
+  cwd: string;
   /**
    * The start of the server's replies. The sentence check compares it with
    * the statement's; if the server says something else before the message,
@@ -74,7 +76,7 @@ export class Session {
 
   /** Starts the student's program (throws CommandError if it cannot be started). */
   start(withStdin = false): Student {
-    const student = Student.start(this.setup.command, withStdin);
+    const student = Student.start(this.setup.command, withStdin, this.setup.cwd);
     this.#students.push(student);
     return student;
   }
@@ -96,8 +98,8 @@ export class Session {
 }
 
 /** A fresh setup for one run. */
-export function newSetup(port: number, command: string[]): Setup {
-  return { port, command, prefix: REPLY };
+export function newSetup(port: number, command: string[], cwd: string): Setup {
+  return { port, command, cwd, prefix: REPLY };
 }
 
 /**

@@ -27,19 +27,6 @@ function requestOf(datagram: Datagram): { text: string; newline: boolean } {
   return { text: text.replace(/\r?\n$/, ""), newline: text.endsWith("\n") };
 }
 
-/** Waits for a datagram on `box` for at most `ms`, or until the client has ended. */
-async function nextDatagram(
-  box: Mailbox,
-  student: Student,
-  ms: number,
-): Promise<Datagram | undefined> {
-  const deadline = Date.now() + ms;
-  while (box.datagrams.length === 0 && student.status === null && Date.now() < deadline) {
-    await box.waitUntil(() => box.datagrams.length > 0, Math.min(250, deadline - Date.now()));
-  }
-  return box.datagrams.shift();
-}
-
 /** Binds the port, starts the client, types `typed`, and waits for its first datagram. */
 async function meet(session: Session, typed = "bonjour\n"): Promise<Meeting | string> {
   const port = session.port;
@@ -52,7 +39,7 @@ async function meet(session: Session, typed = "bonjour\n"): Promise<Meeting | st
   }
   const student = session.start(true);
   await student.type(typed);
-  const first = await nextDatagram(box, student, START_MS);
+  const first = await box.next(START_MS, () => student.status !== null);
   if (first) return { student, box, first };
   const fix = `mettez IP = "127.0.0.1" et PORT = ${port} dans votre client`;
   if (student.status !== null) {
@@ -104,7 +91,7 @@ export function checks(port: number): Check[] {
         if (wrong) return wrong;
         await answer(meeting);
         await meeting.student.type("ça va ?\n");
-        const second = await nextDatagram(meeting.box, meeting.student, REPLY_MS);
+        const second = await meeting.box.next(REPLY_MS, () => meeting.student.status !== null);
         if (second) return wrongRequest({ ...meeting, first: second }, "ça va ?");
         const idea =
           "lire une ligne, l'envoyer et attendre la réponse doivent être dans une boucle";
@@ -165,7 +152,7 @@ export function checks(port: number): Check[] {
         // No answer to "bonjour": the client must give up and read the next line.
         const { student, box } = meeting;
         await student.type("ça va ?\n");
-        if (await nextDatagram(box, student, LOST_MS)) return null;
+        if (await box.next(LOST_MS, () => student.status !== null)) return null;
         const crash = await crashed(
           student,
           "quand la réponse n'est pas venue",

@@ -32,7 +32,7 @@ async function ready(session: Session): Promise<Student | string> {
   const deadline = Date.now() + START_MS;
   while (Date.now() < deadline && student.status === null) {
     await probe.send("bonjour", session.port);
-    if (await probe.waitUntil(() => probe.datagrams.length > 0, 250)) {
+    if (await probe.waitUntil(() => probe.datagrams.length > 0, 100)) {
       await probe.close(); // later answers to the probe must not reach the check's sockets
       return student;
     }
@@ -87,12 +87,6 @@ async function crashed(student: Student, when: string, idea: string): Promise<st
     `${when} : ${idea}`;
 }
 
-/** The next datagram that `box` receives within the reply time, or undefined. */
-async function nextReply(box: Mailbox): Promise<Datagram | undefined> {
-  await box.waitUntil(() => box.datagrams.length > 0, REPLY_MS);
-  return box.datagrams.shift();
-}
-
 /** A datagram's text, without its line end. */
 function textOf(datagram: Datagram): string {
   return decoder.decode(datagram.data).replace(/\r?\n$/, "");
@@ -112,7 +106,7 @@ async function ask(
   heard: (reply: string) => void = () => {},
 ): Promise<string | null> {
   await box.send(text, session.port);
-  const datagram = await nextReply(box);
+  const datagram = await box.next(REPLY_MS, () => student.status !== null);
   const expected = session.setup.prefix + message;
   if (datagram === undefined) {
     const crash = await crashed(student, `en recevant ${quote(text)}`, ideas.wrong);
@@ -154,7 +148,7 @@ async function stillServes(
 ): Promise<string | null> {
   const b = session.own(Mailbox.open());
   await b.send("bonjour", session.port);
-  const datagram = await nextReply(b);
+  const datagram = await b.next(REPLY_MS, () => student.status !== null);
   if (datagram !== undefined && textOf(datagram) === session.setup.prefix + "bonjour") return null;
   const crash = await crashed(student, what, idea);
   if (crash) return crash;

@@ -70,15 +70,16 @@ export class Student {
   }
 
   /**
-   * Starts `command`. `detached` makes it the leader of a new session, so of a
+   * Starts `command` in folder `cwd`. `detached` makes it the leader of a new session, so of a
    * new process group: its pid is the group's id, and all its children share it.
    * Python gets unbuffered output, so that its lines arrive as they are printed.
    */
-  static start(command: string[], withStdin: boolean): Student {
+  static start(command: string[], withStdin: boolean, cwd?: string): Student {
     let child: Deno.ChildProcess;
     try {
       child = new Deno.Command(command[0], {
         args: command.slice(1),
+        cwd,
         stdin: withStdin ? "piped" : "null",
         stdout: "piped",
         stderr: "piped",

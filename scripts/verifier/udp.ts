@@ -70,6 +70,18 @@ export class Mailbox {
   }
 
   /**
+   * Takes the next datagram, waiting at most `ms` for it; gives up sooner once
+   * `over()` holds (checked every 250 ms: the student's program has ended).
+   */
+  async next(ms: number, over: () => boolean = () => false): Promise<Datagram | undefined> {
+    const deadline = Date.now() + ms;
+    while (this.datagrams.length === 0 && !over() && Date.now() < deadline) {
+      await this.waitUntil(() => this.datagrams.length > 0, Math.min(250, deadline - Date.now()));
+    }
+    return this.datagrams.shift();
+  }
+
+  /**
    * Closes the socket, and waits for its pending receive to fail: until then
    * Deno keeps the socket open, and its port taken.
    */

@@ -11,15 +11,21 @@
  * private network namespace.
  */
 import assert from "node:assert/strict";
-import { Running, testWith } from "../helpers.ts";
+import { ROOT, Running, testWith } from "../helpers.ts";
 import { testTwoHosts } from "../netns.ts";
 
 const VERIFIER = "scripts/verifier.ts";
 const FIXTURES = "tests/fixtures/verifier";
 /** A verifier's whole run may take a minute on a busy machine; this guard is far above. */
 const RUN_GUARD_MS = 300_000;
-/** How `deno task verifier` runs it. */
-const DENO_RUN = ["run", "--allow-all"];
+/**
+ * How `deno task verifier` runs it, from the project's folder. `deno task`
+ * tells the folder it was typed in with INIT_CWD (set here too if the tests
+ * run from a task), and the verifier runs the student's command there: the
+ * tests remove it, so that the commands run from the project's folder.
+ */
+const DENO = ["deno", "run", "--allow-all"];
+const DENO_RUN = ["-u", "INIT_CWD", ...DENO];
 
 /** The JSON object of `--json`. */
 interface Report {
@@ -76,7 +82,7 @@ async function verify(
   for (let attempt = 1;; attempt++) {
     const port = quietPort();
     const args = [VERIFIER, exercise, "--port", String(port), ...(text ? [] : ["--json"])];
-    const run = new Running("deno", [...DENO_RUN, ...args, "--", ...command(port)]);
+    const run = new Running("env", [...DENO_RUN, ...args, "--", ...command(port)]);
     const result = await finishedWithin(run);
     if (result.code === 3 && attempt < 3) continue;
     let report: Report | null = null;
@@ -318,7 +324,7 @@ testWith(
     try {
       const port = quietPort();
       const args = [VERIFIER, "ex1-serveur", "--port", String(port), "--"];
-      await using verifier = new Running("deno", [
+      await using verifier = new Running("env", [
         ...DENO_RUN,
         ...args,
         ...python("stubborn_server.py", pidFile)(port),
@@ -341,11 +347,35 @@ testWith(
   },
 );
 
+testWith(
+  ["python3"],
+  "verifier runs the command in the folder where deno task was typed (INIT_CWD)",
+  async () => {
+    const port = quietPort();
+    const run = new Running("env", [
+      `INIT_CWD=${ROOT}${FIXTURES}`,
+      ...DENO,
+      VERIFIER,
+      "ex2-serveur",
+      "--port",
+      String(port),
+      "--json",
+      "--",
+      "python3",
+      "ex2_server_course.py", // relative to INIT_CWD
+      String(port),
+    ]);
+    const { code } = await finishedWithin(run);
+    assert.deepEqual(failed(JSON.parse(run.stdout)), ["gros"], run.transcript());
+    assert.equal(code, 0);
+  },
+);
+
 testWith(["python3"], "verifier refuses a port already taken, with exit code 3", async () => {
   const port = quietPort();
   const listener = Deno.listen({ hostname: "127.0.0.1", port });
   try {
-    const run = new Running("deno", [
+    const run = new Running("env", [
       ...DENO_RUN,
       VERIFIER,
       "ex1-serveur",
@@ -394,7 +424,7 @@ for (
 ) {
   Deno.test(`verifier ${args.join(" ") || "(no arguments)"} is a bad command line: exit 2, one line`, async () => {
     const { code, stdout, stderr } = await finishedWithin(
-      new Running("deno", [...DENO_RUN, VERIFIER, ...args]),
+      new Running("env", [...DENO_RUN, VERIFIER, ...args]),
     );
     assert.equal(code, 2);
     assert.equal(stdout, "");
@@ -405,7 +435,7 @@ for (
 
 Deno.test("verifier --help prints the usage and exits 0", async () => {
   const { code, stdout } = await finishedWithin(
-    new Running("deno", [...DENO_RUN, VERIFIER, "--help"]),
+    new Running("env", [...DENO_RUN, VERIFIER, "--help"]),
   );
   assert.equal(code, 0);
   assert.match(stdout, /^Usage : deno task verifier <exercice> \[--port N\] \[--json\] -- /);
@@ -413,7 +443,7 @@ Deno.test("verifier --help prints the usage and exits 0", async () => {
 
 testTwoHosts("verifier checks the workshop's port 5000 by default", async (hosts) => {
   // A private network namespace: port 5000 is free there, whatever this machine runs.
-  const run = hosts.start("server", "deno", [
+  const run = hosts.start("server", "env", [
     ...DENO_RUN,
     VERIFIER,
     "ex1-serveur",
