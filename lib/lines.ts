@@ -210,7 +210,13 @@ export class LineReader {
       const first = await Promise.race([this.#pending, quiet, this.#whenInterrupted()]);
       clearTimeout(timer);
       if (first === "interrupted") return null;
-      if (first === "quiet") {
+      // The quiet time may have run out while this program itself was paused (a
+      // busy machine, the garbage collector), with the rest of the line already
+      // arrived: let the event loop hand over what waits, once, before deciding.
+      const late = first === "quiet"
+        ? await Promise.race([this.#pending, new Promise((r) => setTimeout(r, 0, "quiet"))])
+        : first;
+      if (late === "quiet") {
         this.#afterQuiet = true;
         return this.#flush("quiet");
       }

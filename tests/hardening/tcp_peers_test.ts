@@ -295,3 +295,32 @@ testWith(
     assert.match(stdout, /\nReçu : à moitié\nDéconnecté\n$/);
   },
 );
+
+testWith(
+  ["python3"],
+  "tcp_server.ts paused past its quiet time still prints a line sent in two parts as one",
+  async () => {
+    const { server, port } = await startServer("tcp_server.ts");
+    await using _ = server;
+    // The pauses are the stimulus, not waits: the server is stopped (SIGSTOP) while the
+    // end of the line arrives, and stays stopped longer than its 100 ms quiet time.
+    const peer = new Running("python3", [
+      "-c",
+      `import os, signal, socket, time
+s = socket.create_connection(("127.0.0.1", ${port}))
+for i in range(3):
+    s.sendall(b"debut ")
+    time.sleep(0.02)
+    os.kill(${server.child.pid}, signal.SIGSTOP)
+    s.sendall(b"fin\\n")
+    time.sleep(0.3)
+    os.kill(${server.child.pid}, signal.SIGCONT)
+s.close()
+print("done", flush=True)`,
+    ]);
+    assert.equal((await peer.finished()).code, 0, peer.transcript());
+    const { code, stdout } = await server.finished();
+    assert.equal(code, 0);
+    assert.match(stdout, /\nReçu : debut fin\nReçu : debut fin\nReçu : debut fin\nDéconnecté\n$/);
+  },
+);
