@@ -42,11 +42,12 @@ export const READ_SIZE = 4096;
 export const MAX_READ = 65536;
 
 /**
- * Most messages one read hands out. A client that sends many tiny lines and
- * never reads the replies must not make a server hold them all at once: the
- * rest waits in the buffer, and is handed out by the next calls.
+ * Most bytes of complete lines one batch hands out (a longer line comes out
+ * whole). A client that sends many tiny lines and never reads the replies
+ * must not make a server hold them all as messages at once: the rest waits in
+ * the buffer, as bytes, and is handed out by the next calls, without reading.
  */
-export const MAX_BATCH = 1024;
+export const MAX_BATCH_BYTES = 4096;
 
 /** Printed after a piece of a line cut at {@link MAX_LINE}: the next message carries on. */
 export const CONTINUED = " [à suivre]";
@@ -282,21 +283,22 @@ export class LineReader {
   /** The complete lines in the buffer, as messages. */
   #lines(): Batch {
     const b = this.#buffer;
-    let last = b.lastIndexOf(NEWLINE, this.#end - 1);
-    if (last < this.#start) return [];
+    // The last "\n" within MAX_BATCH_BYTES, or else the first one: a long line comes out whole.
+    const limit = Math.min(this.#end, this.#start + MAX_BATCH_BYTES);
+    let last = b.lastIndexOf(NEWLINE, limit - 1);
+    if (last < this.#start) {
+      last = limit < this.#end ? b.subarray(0, this.#end).indexOf(NEWLINE, limit) : -1;
+      if (last < this.#start) {
+        this.#moreLines = false;
+        return [];
+      }
+    }
+    this.#moreLines = last + 1 < this.#end && limit < this.#end;
     // Decode once per read, then split: every "\n" ends a line.
     const region = b.subarray(this.#start, last + 1);
     const text = this.#decoder.decode(region);
     const lines = text.split("\n");
     lines.pop(); // the empty string after the last "\n"
-    this.#moreLines = lines.length > MAX_BATCH;
-    if (this.#moreLines) {
-      // Hand out the first MAX_BATCH lines; the others stay in the buffer for the next call.
-      lines.length = MAX_BATCH;
-      let at = this.#start - 1;
-      for (let i = 0; i < MAX_BATCH; i++) at = b.indexOf(NEWLINE, at + 1);
-      last = at;
-    }
     const messages: Batch = [];
     let plain = !text.includes("\r") && !text.includes("\uFFFD");
     // One look at the whole text: most reads hold no control character at all.
@@ -313,7 +315,7 @@ export class LineReader {
         messages.push({ text: line, end: "newline" });
       }
     }
-    if (plain && !this.#moreLines) messages.raw = region;
+    if (plain) messages.raw = region;
     this.#start = last + 1;
     return messages;
   }

@@ -52,24 +52,25 @@ export const OUTPUT_HIGH = 1 << 20;
 const OUTPUT_LIMIT = 16 << 20;
 
 /**
- * Prints its parts on one line, separated by spaces, as Python's `print`:
- * `print("Reçu :", text)`. The text of received bytes must have been made
- * visible first (lib/text.ts; `messages()` does it).
+ * Prints a line, as Python's `print`: `print("Reçu :", text)` prints the two
+ * parts separated by a space; `print(line)` prints the line. The text of
+ * received bytes must have been made visible first (lib/text.ts;
+ * `messages()` does it).
  */
-export function print(...parts: string[]): void {
+export function print(label: string, text?: string): void {
   if (queued > OUTPUT_LIMIT) {
     dropped++;
     return;
   }
-  const label = parts.length > 1 ? parts[0] : "";
-  const rest = parts.length === 2
-    ? parts[1]
-    : parts.length === 1
-    ? parts[0]
-    : parts.slice(1).join(" ");
-  labels.push(label);
-  rests.push(rest);
-  waitingChars += label.length + rest.length + 2;
+  if (text === undefined) {
+    labels.push("");
+    rests.push(label);
+    waitingChars += label.length + 1;
+  } else {
+    labels.push(label);
+    rests.push(text);
+    waitingChars += label.length + text.length + 2;
+  }
   if (waitingChars >= FLUSH_AT) flushOutput();
   else flushTimer ??= setTimeout(flushOutput, FLUSH_MS);
 }
@@ -100,14 +101,35 @@ function send(bytes: Uint8Array, start = true): void {
   if (start && !writing) pump();
 }
 
+/** Most bytes one asynchronous write to stdout takes. */
+const WRITE_MAX = 1 << 20;
+
+/** Takes the first chunks of the queue, joined into one buffer of at most WRITE_MAX bytes (or one chunk). */
+function takeQueued(): Uint8Array {
+  let size = queue[0].length;
+  let count = 1;
+  while (count < queue.length && size + queue[count].length <= WRITE_MAX) {
+    size += queue[count++].length;
+  }
+  if (count === 1) return queue.shift()!;
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of queue.splice(0, count)) {
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  return bytes;
+}
+
 async function pump(): Promise<void> {
   writing = true;
   try {
     while (queue.length > 0) {
-      const bytes = queue[0];
+      // One write for all that waits (up to WRITE_MAX): each asynchronous write
+      // costs far more than copying its bytes, so few large ones go fastest.
+      const bytes = takeQueued();
       let written = 0;
       while (written < bytes.length) written += await Deno.stdout.write(bytes.subarray(written));
-      queue.shift();
       queued -= bytes.length;
       if (dropped > 0 && queue.length === 0) {
         const count = dropped;
@@ -255,23 +277,34 @@ function encodeText(text: string): Uint8Array {
 /** The fast path of {@link encodeLines}, or null when the lines are not ASCII beyond the labels. */
 function encodeWithStandIns(labels: string[], rests: string[]): Uint8Array | null {
   const parts: string[] = [];
-  const patches: [at: number, bytes: Uint8Array][] = [];
+  const patches: [label: Uint8Array, starts: number[]][] = [];
   let at = 0;
-  for (let i = 0; i < rests.length; i++) {
+  // Lines come in runs that share a label: each run is joined in one go, its
+  // stand-in between the lines, as one server's stream of "Reçu :" lines is.
+  for (let i = 0; i < rests.length;) {
     const label = labels[i];
-    if (label !== "") {
+    let j = i + 1;
+    while (j < rests.length && labels[j] === label) j++;
+    if (label === "") {
+      for (let k = i; k < j; k++) at += rests[k].length + 1;
+      parts.push(rests.slice(i, j).join("\n"), "\n");
+    } else {
       const { stand, bytes } = standIn(label);
-      if (stand !== label) patches.push([at, bytes]);
-      parts.push(stand, " ");
-      at += stand.length + 1;
+      const starts: number[] = [];
+      for (let k = i; k < j; k++) {
+        starts.push(at);
+        at += stand.length + 1 + rests[k].length + 1;
+      }
+      if (stand !== label) patches.push([bytes, starts]);
+      const head = stand + " ";
+      parts.push(head, rests.slice(i, j).join("\n" + head), "\n");
     }
-    parts.push(rests[i], "\n");
-    at += rests[i].length + 1;
+    i = j;
   }
   const text = parts.join("");
   const bytes = encodeText(text);
-  if (bytes.length !== text.length) return null; // not ASCII: the offsets above would be wrong
-  for (const [offset, label] of patches) output.set(label, offset);
+  if (bytes.length !== text.length || bytes.length !== at) return null; // not ASCII: offsets wrong
+  for (const [label, starts] of patches) for (const start of starts) output.set(label, start);
   return bytes;
 }
 

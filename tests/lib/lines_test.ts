@@ -3,7 +3,7 @@ import {
   type ByteReader,
   CONTINUED,
   LineReader,
-  MAX_BATCH,
+  MAX_BATCH_BYTES,
   type Message,
   messages,
   shown,
@@ -235,19 +235,26 @@ Deno.test("LineReader gives back any input exactly, however it is cut (10,000 se
   }
 });
 
-Deno.test("LineReader hands out at most MAX_BATCH messages at once, and every line in order", async () => {
+Deno.test("LineReader hands out at most MAX_BATCH_BYTES of lines at once, and every line in order", async () => {
   const stream = new FakeStream();
   const reader = new LineReader(stream, { readSize: 65536 });
-  const count = 3 * MAX_BATCH + 5;
+  const count = 10_000; // "0\n" to "9999\n": about 49 KB in one read
   stream.push(Array.from({ length: count }, (_, i) => `${i}\n`).join(""));
+  stream.push("une ligne plus longue que la limite : " + "x".repeat(2 * MAX_BATCH_BYTES) + "\n");
   stream.push(null);
   const all: Message[] = [];
   for (let batch; (batch = await reader.read()) !== null;) {
-    assert.ok(batch.length <= MAX_BATCH, `${batch.length} messages in one batch`);
+    const bytes = batch.reduce((sum, m) => sum + encoder.encode(m.text).length + 1, 0);
+    assert.ok(batch.length === 1 || bytes <= MAX_BATCH_BYTES, `${bytes} bytes in one batch`);
     all.push(...batch);
   }
-  assert.deepEqual(all.map((m) => m.text), Array.from({ length: count }, (_, i) => String(i)));
-  assert.equal(stream.reads, 2, "the lines left in the buffer were handed out without reading");
+  assert.equal(all.length, count + 1);
+  assert.deepEqual(
+    all.slice(0, count).map((m) => m.text),
+    Array.from({ length: count }, (_, i) => String(i)),
+  );
+  assert.match(all[count].text, /^une ligne plus longue .* x+$/, "a long line comes out whole");
+  assert.equal(stream.reads, 3, "the lines left in the buffer were handed out without reading");
 });
 
 Deno.test("messages() shows control characters, and says whether each message ended with a newline", async () => {
