@@ -542,6 +542,22 @@ testWith(
   },
 );
 
+Deno.test("--trace shows partial writes as such, and the write that sends the rest", async () => {
+  // A connection that takes 3 bytes per write, as a full send buffer does: no real
+  // peer fills its buffer on cue (loopback buffers hold megabytes).
+  const { code, stdout, stderr } = await runProgram("tests/fixtures/partial_writes.ts");
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout, "8\n");
+  assert.deepEqual(masked(stderr).slice(1), [
+    "[T] write de 8 octets → 3 octets seulement (écriture partielle : le tampon d'envoi est plein, " +
+    'le reste attend) : 61 62 63  "abc"',
+    "[T] write de 5 octets → 3 octets seulement (écriture partielle : le tampon d'envoi est plein, " +
+    'le reste attend) : 64 65 66  "def"',
+    '[T] write → 2 octets : 67 68  "gh"',
+    "[T] close (FIN envoyé au serveur)",
+  ]);
+});
+
 // ---------------------------------------------------------------------------
 // UDP
 
