@@ -19,6 +19,7 @@ import {
 import { EXIT } from "./exit.ts";
 import { runCommand, scriptPath } from "./program.ts";
 import { printError, writeAllSync } from "./terminal.ts";
+import { installTrace } from "./trace.ts";
 
 /** Every flag a program may take, with the type of its value. */
 export interface Flags {
@@ -58,7 +59,7 @@ export interface FlagSpec<K extends keyof Flags> {
 
 /** The outcome of {@link parseFlags}: values, or text to print and an exit code. */
 export type FlagResult<K extends keyof Flags> =
-  | { ok: true; flags: Pick<Flags, K>; given: Set<K> }
+  | { ok: true; flags: Pick<Flags, K>; given: Set<K>; trace: boolean }
   | { ok: false; code: number; text: string };
 
 /** How each flag is spelled, and what kind of value it takes. */
@@ -92,6 +93,7 @@ export function parseFlags<K extends keyof Flags>(
   const keys = Object.keys(spec.defaults) as K[];
   const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
     help: { type: "boolean", short: "h" },
+    trace: { type: "boolean" }, // every program takes it (lib/trace.ts)
   };
   for (const key of keys) {
     const info = FLAG_INFO[key];
@@ -114,6 +116,7 @@ export function parseFlags<K extends keyof Flags>(
 
   const flags = { ...spec.defaults } as Pick<Flags, K>;
   const given = new Set<K>();
+  let trace = false;
   for (const token of tokens) {
     if (token.kind === "positional") {
       return fail(`argument inattendu « ${token.value} » : ce programme ne prend que des options`);
@@ -121,6 +124,11 @@ export function parseFlags<K extends keyof Flags>(
     if (token.kind !== "option") continue; // "--" alone: nothing follows it that we accept
     if (token.name === "help") {
       return { ok: false, code: EXIT.OK, text: usage(spec) };
+    }
+    if (token.name === "trace") {
+      if (token.value !== undefined) return fail("l'option --trace ne prend pas de valeur");
+      trace = true;
+      continue;
     }
     const key = keys.find((k) => FLAG_INFO[k].name === token.name);
     if (key === undefined) return fail(`option inconnue ${token.rawName}`);
@@ -153,7 +161,7 @@ export function parseFlags<K extends keyof Flags>(
       );
     }
   }
-  return { ok: true, flags, given };
+  return { ok: true, flags, given, trace };
 }
 
 /** Checks one flag's value: the value itself, or a French explanation of what is wrong. */
@@ -259,6 +267,7 @@ export function usage<K extends keyof Flags>(spec: FlagSpec<K>): string {
       (info.value ? ` ${info.value}` : "");
     rows.push([left, spec.help?.[key] ?? shared[key]]);
   }
+  rows.push(["--trace", "afficher sur stderr chaque appel réseau et ses octets"]);
   rows.push(["-h, --help", "afficher cette aide"]);
   const width = Math.max(...rows.map(([left]) => left.length)) + 2;
   return [
@@ -279,7 +288,9 @@ export function usage<K extends keyof Flags>(spec: FlagSpec<K>): string {
  * Reads `Deno.args` for `spec`: the flags' values, and which flags the user
  * gave. On `--help` it prints the usage and exits 0; on a bad flag it prints
  * one French line on stderr and exits 2. From then on, any error that
- * escapes the program prints its French line and exits with its code.
+ * escapes the program prints its French line and exits with its code. On
+ * `--trace`, which every program takes, the sockets opened from then on say
+ * what they do, on stderr (lib/trace.ts).
  */
 export function readFlags<K extends keyof Flags>(
   spec: FlagSpec<K>,
@@ -311,5 +322,7 @@ export function readFlags<K extends keyof Flags>(
   }
   requireNetAccess(needs, spec.transport === "udp");
   if (spec.transport === "udp") requireUnstableNet();
+  // Without --trace, the programs keep Deno's own socket functions: nothing to pay.
+  if (result.trace) installTrace({ keepOpen: flags.keepOpen, bufferSize: flags.bufferSize });
   return { ...result.flags, given: result.given };
 }

@@ -6,6 +6,7 @@
  * @module
  */
 import { printError } from "./terminal.ts";
+import { quietly, traceNote, tracing } from "./trace.ts";
 
 const encoder = new TextEncoder();
 
@@ -108,7 +109,16 @@ export async function receiveBefore(
   });
   const got = await Promise.race([pending.result, late]);
   clearTimeout(timer);
-  if (got === null) return null;
+  if (got === null) {
+    if (tracing) {
+      traceNote(
+        socket,
+        "receive → rien avant l'heure limite : la demande ou sa réponse s'est perdue " +
+          "(UDP ne dit pas laquelle) ; une réponse plus tardive sera jetée",
+      );
+    }
+    return null;
+  }
   inFlight.delete(socket);
   if (got instanceof Error) throw got;
   return got;
@@ -129,6 +139,9 @@ export async function forgetLateReplies(socket: Deno.DatagramConn): Promise<void
     inFlight.delete(socket);
     const got = await pending.result;
     if (got instanceof Error) throw got;
+    if (tracing) {
+      traceNote(socket, `datagramme de ${formatAddr(got[1])} arrivé après l'heure limite : jeté`);
+    }
   }
 }
 
@@ -204,7 +217,8 @@ function isLocal(ip: string): boolean {
   let known = local.get(ip);
   if (known === undefined) {
     try {
-      Deno.listenDatagram({ transport: "udp", hostname: ip, port: 0 }).close();
+      // A socket of our own, not the lesson's: --trace does not show it.
+      quietly(() => Deno.listenDatagram({ transport: "udp", hostname: ip, port: 0 }).close());
       known = true;
     } catch {
       known = false;
@@ -245,9 +259,17 @@ export function answer(sentence: string, request: Uint8Array): Uint8Array {
   return reply;
 }
 
-/** Whether two addresses are the same IP and port (an IPv4 address may come IPv4-mapped). */
+/**
+ * Whether two addresses are the same IP and port (an IPv4 address may come
+ * IPv4-mapped). The UDP client asks it of each datagram, `a` being its sender
+ * and `b` the server: with `--trace`, a datagram from anyone else is shown as ignored.
+ */
 export function sameAddress(a: Deno.NetAddr, b: Deno.NetAddr): boolean {
-  return a.port === b.port && plainIp(a.hostname) === plainIp(b.hostname);
+  const same = a.port === b.port && plainIp(a.hostname) === plainIp(b.hostname);
+  if (!same && tracing) {
+    traceNote(null, `datagramme de ${formatAddr(a)} ignoré : il ne vient pas de ${formatAddr(b)}`);
+  }
+  return same;
 }
 
 /** The system error code of an error (`EMFILE`, `ENOTFOUND`...), if it has one. */

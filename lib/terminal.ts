@@ -93,6 +93,27 @@ export function flushOutput(start = true): void {
   send(bytes, start);
 }
 
+/**
+ * Writes at once, synchronously, what {@link print} holds, unless a write is
+ * under way (then it goes out in its turn, as usual). For `--trace`: its
+ * lines on stderr come after the lines printed before them, on a terminal too.
+ */
+export function flushOutputNow(): void {
+  if (writing || queue.length > 0) return flushOutput();
+  clearTimeout(flushTimer);
+  flushTimer = undefined;
+  if (rests.length === 0) return;
+  const bytes = encodeLines(labels, rests);
+  labels = [];
+  rests = [];
+  waitingChars = 0;
+  try {
+    writeAllSync(Deno.stdout, bytes);
+  } catch (err) {
+    stdoutFailed(err);
+  }
+}
+
 /** Queues bytes for stdout, and (with `start`) starts writing them if no write is under way. */
 function send(bytes: Uint8Array, start = true): void {
   if (bytes.length === 0) return;
