@@ -9,9 +9,9 @@ import assert from "node:assert/strict";
  *
  * @module
  */
-import { dump, octets } from "../lib/trace.ts";
+import { dump, octets } from "../../lib/trace.ts";
 import {
-  freePort,
+  closedPort,
   linesOf,
   program,
   REPLY,
@@ -21,8 +21,8 @@ import {
   startServer,
   testWith,
   writeAll,
-} from "./helpers.ts";
-import { testTwoHosts } from "./netns.ts";
+} from "../helpers.ts";
+import { testTwoHosts } from "../netns.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -506,7 +506,8 @@ Deno.test("tcp_server.ts -k --trace puts the client's address before each of its
 });
 
 Deno.test("tcp_client.ts --trace shows a refused connection", async () => {
-  const port = freePort();
+  const { holder, port } = await closedPort("tcp"); // bound, not listening: refused at once
+  await using _holder = holder;
   const { code, stderr } = await runProgram("tcp_client.ts", ["--port", String(port), "--trace"]);
   assert.equal(code, 1);
   assert.deepEqual(masked(stderr), [
