@@ -89,11 +89,12 @@ export class Session {
 
   /**
    * Closes our sockets first, then ends the programs: a server whose client
-   * left first does not keep its port in TIME_WAIT.
+   * left first does not keep its port in TIME_WAIT. The session can start
+   * again afterwards.
    */
   async end(): Promise<void> {
-    for (const thing of this.#closables) await thing.close();
-    await Promise.all(this.#students.map((student) => student.stop()));
+    for (const thing of this.#closables.splice(0)) await thing.close();
+    await Promise.all(this.#students.splice(0).map((student) => student.stop()));
   }
 }
 

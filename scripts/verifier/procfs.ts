@@ -75,14 +75,16 @@ async function readTables(transport: "tcp" | "udp"): Promise<SocketRow[] | null>
 
 /**
  * How many bytes the TCP socket `localPort` -> `remotePort` on this machine
- * has received and its program has not read yet; null if unknown.
+ * has received and its program has not read yet (0 once the socket is gone);
+ * null where /proc cannot be read.
  */
 export async function unreadBytes(localPort: number, remotePort: number): Promise<number | null> {
   const rows = await readTables("tcp");
-  const row = rows?.find((r) =>
+  if (rows === null) return null;
+  const row = rows.find((r) =>
     r.state === TCP_ESTABLISHED && r.localPort === localPort && r.remotePort === remotePort
   );
-  return row?.unread ?? null;
+  return row?.unread ?? 0;
 }
 
 /** The living (not zombie) processes of process group `pgid`, or null if unknown. */

@@ -307,7 +307,8 @@ testWith(
       assert.deepEqual(failed(report), ["depart", "deux-en-un", "coupe", "long"], transcript);
       assert.equal(code, 1);
       const pids = (await Deno.readTextFile(pidFile)).trim().split(/\s+/).map(Number);
-      assert.equal(pids.length, 2 * report!.verifications.length, transcript);
+      // Each check started it (a split message may be tried again), and it forked a child.
+      assert.ok(pids.length >= 2 * report!.verifications.length, transcript);
       for (const pid of pids) assert.ok(!alive(pid), `process ${pid} still runs`);
       assertPortFree(port);
     } finally {
