@@ -30,6 +30,11 @@ import { CONTROL, visible } from "./text.ts";
 
 /** How long a partial line may wait for the rest before it counts as a message (ms). */
 export const QUIET_MS = 100;
+/**
+ * How late a quiet time may fire before the program counts as having been
+ * paused, and how long it then waits for bytes that already arrived (ms).
+ */
+const PAUSE_MS = 20;
 /** Longest message, in bytes of UTF-8; a longer line is cut in pieces. */
 export const MAX_LINE = 65536;
 /**
@@ -205,6 +210,7 @@ export class LineReader {
     this.#pending ??= this.#startRead();
     if (this.#end > this.#start && this.#quietMs > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;
+      const armed = Date.now();
       const quiet = new Promise<"quiet">((resolve) => {
         timer = setTimeout(resolve, this.#quietMs, "quiet");
       });
@@ -212,10 +218,12 @@ export class LineReader {
       clearTimeout(timer);
       if (first === "interrupted") return null;
       // The quiet time may have run out while this program itself was paused (a
-      // busy machine, the garbage collector), with the rest of the line already
-      // arrived: let the event loop hand over what waits, once, before deciding.
-      const late = first === "quiet"
-        ? await Promise.race([this.#pending, new Promise((r) => setTimeout(r, 0, "quiet"))])
+      // busy machine, the garbage collector, Ctrl+Z), with the rest of the line
+      // already arrived: a timer that fired late says so. Then give what waits a
+      // moment to be handed over before deciding.
+      const paused = Date.now() - armed > this.#quietMs + PAUSE_MS;
+      const late = first === "quiet" && paused
+        ? await Promise.race([this.#pending, new Promise((r) => setTimeout(r, PAUSE_MS, "quiet"))])
         : first;
       if (late === "quiet") {
         this.#afterQuiet = true;
