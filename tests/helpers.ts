@@ -67,7 +67,17 @@ export function testWith(tools: string[], name: string, fn: () => Promise<void>)
  * `what` was awaited and the transcripts of `processes`. A lost packet or a
  * silent program fails the test this way, and never hangs it.
  */
-export async function guard<T>(
+export function guard<T>(
+  promise: Promise<T>,
+  what: string,
+  ...processes: Running[]
+): Promise<T> {
+  return guardFor(GUARD_MS, promise, what, ...processes);
+}
+
+/** {@link guard}, with a guard of `ms` instead: for a program whose run is long by design. */
+export async function guardFor<T>(
+  ms: number,
   promise: Promise<T>,
   what: string,
   ...processes: Running[]
@@ -76,8 +86,8 @@ export async function guard<T>(
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       const transcripts = processes.map((process) => `\n${process.transcript()}`).join("");
-      reject(new Error(`no ${what} after ${GUARD_MS} ms${transcripts}`));
-    }, GUARD_MS);
+      reject(new Error(`no ${what} after ${ms} ms${transcripts}`));
+    }, ms);
   });
   try {
     return await Promise.race([promise, expired]);
@@ -221,11 +231,11 @@ export class Running {
    * Waits for the process to exit and for all its output. Fails with the
    * transcript if it does not exit within the guard.
    */
-  async finished(): Promise<
+  async finished(ms = GUARD_MS): Promise<
     { code: number; signal: Deno.Signal | null; stdout: string; stderr: string }
   > {
     await this.closeStdin().catch(() => {}); // a process that has exited reads no more
-    const status = await guard(this.#status, "exit", this);
+    const status = await guardFor(ms, this.#status, "exit", this);
     await guard(Promise.all(this.#readers), "end of output", this);
     return { code: status.code, signal: status.signal, stdout: this.stdout, stderr: this.stderr };
   }

@@ -66,7 +66,7 @@ async function finishedWithin(process: Running, ms = RUN_GUARD_MS) {
     }, ms);
   });
   try {
-    return await Promise.race([process.finished(), guard]);
+    return await Promise.race([process.finished(ms), guard]);
   } finally {
     clearTimeout(timer);
   }
