@@ -191,12 +191,20 @@ export class Student {
     running.delete(this);
   }
 
-  /** Sends a signal to the whole group (a negative pid); a group already gone is no error. */
+  /**
+   * Sends a signal to the whole group (a negative pid); a group already gone
+   * is no error. Where groups cannot be signalled (Windows), the program alone.
+   */
   #signalGroup(signal: Deno.Signal): void {
     try {
       Deno.kill(-this.pid, signal);
     } catch {
-      // No process left in the group.
+      if (this.status !== null) return; // no process left in the group
+      try {
+        this.#child.kill(signal);
+      } catch {
+        // It ended meanwhile.
+      }
     }
   }
 
