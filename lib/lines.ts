@@ -26,7 +26,7 @@
  *
  * @module
  */
-import { CONTROL, visible } from "./text.ts";
+import { hasControl, visible } from "./text.ts";
 
 /** How long a partial line may wait for the rest before it counts as a message (ms). */
 export const QUIET_MS = 100;
@@ -61,6 +61,8 @@ export const CONTINUED = " [à suivre]";
 export interface Message {
   /** The text, without its "\n" or "\r\n". */
   text: string;
+  /** "\n" when the message ended with a newline or is a piece of a cut line, else "". */
+  eol: "\n" | "";
   /**
    * Why the message ended: a "\n"; the quiet time (the peer sent no newline);
    * the end of the stream; or the {@link MAX_LINE} limit, the next message
@@ -259,7 +261,7 @@ export class LineReader {
     // A partial line may not grow past the limit: hand out its full pieces now.
     while (!this.#moreLines && this.#end - this.#start > this.#maxLine) {
       const cut = utf8Cut(this.#buffer, this.#start, this.#start + this.#maxLine, false);
-      messages.push({ text: this.#shown(this.#text(this.#start, cut)), end: "cut" });
+      messages.push({ text: this.#shown(this.#text(this.#start, cut)), eol: "\n", end: "cut" });
       messages.raw = undefined;
       this.#start = cut;
     }
@@ -308,19 +310,19 @@ export class LineReader {
     const lines = text.split("\n");
     lines.pop(); // the empty string after the last "\n"
     const messages: Batch = [];
-    let plain = !text.includes("\r") && !text.includes("\uFFFD");
-    // One look at the whole text: most reads hold no control character at all.
-    const escape = this.#visible && CONTROL.test(text);
-    if (escape) plain = false;
+    const returns = text.includes("\r");
+    // One look at the whole batch: most reads hold no control character at all.
+    const escape = this.#visible && hasControl(region);
+    let plain = !returns && !escape && !text.includes("\uFFFD");
     for (let line of lines) {
-      if (line.endsWith("\r")) line = line.slice(0, -1);
+      if (returns && line.endsWith("\r")) line = line.slice(0, -1);
       if (escape) line = visible(line);
       // A line longer than the limit (possible only with a small maxLine) comes out in pieces.
       if (line.length * 3 > this.#maxLine && encoder.encode(line).length > this.#maxLine) {
         plain = false;
         this.#pushPieces(messages, line);
       } else {
-        messages.push({ text: line, end: "newline" });
+        messages.push({ text: line, eol: "\n", end: "newline" });
       }
     }
     if (plain) messages.raw = region;
@@ -337,7 +339,7 @@ export class LineReader {
     let text = this.#text(this.#start, stop);
     if (text.endsWith("\r")) text = text.slice(0, -1);
     this.#start = stop;
-    return [{ text: this.#shown(text), end }];
+    return [{ text: this.#shown(text), eol: "", end }];
   }
 
   /** `text` as it is shown: control characters made visible, if this reader does. */
@@ -356,15 +358,19 @@ export class LineReader {
     let from = 0;
     while (bytes.length - from > this.#maxLine) {
       const cut = utf8Cut(bytes, from, from + this.#maxLine, false);
-      messages.push({ text: this.#decoder.decode(bytes.subarray(from, cut)), end: "cut" });
+      messages.push({
+        text: this.#decoder.decode(bytes.subarray(from, cut)),
+        eol: "\n",
+        end: "cut",
+      });
       from = cut;
     }
-    messages.push({ text: this.#decoder.decode(bytes.subarray(from)), end: "newline" });
+    messages.push({ text: this.#decoder.decode(bytes.subarray(from)), eol: "\n", end: "newline" });
   }
 }
 
 /** A message as the programs print it: its text, marked when the line goes on in the next one. */
-export function shown(message: Message): string {
+export function shown(message: Pick<Message, "text" | "end">): string {
   return message.end === "cut" ? message.text + CONTINUED : message.text;
 }
 
@@ -467,10 +473,10 @@ export class Messages implements AsyncIterable<Received>, AsyncIterator<Received
     );
   }
 
+  /** The next message of the batch: as the reader made it, but a piece of a cut line. */
   #take(): Received {
     const message = this.#batch[this.#at++];
-    const eol = message.end === "newline" || message.end === "cut" ? "\n" : "";
-    return { text: shown(message), eol };
+    return message.end === "cut" ? { text: shown(message), eol: "\n" } : message;
   }
 
   /** A `for await` loop left early (`break`): this reader is no longer needed. */

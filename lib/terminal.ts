@@ -18,8 +18,8 @@ const encoder = new TextEncoder();
 
 /** How long a printed line may wait for others before it is written (ms). */
 export const FLUSH_MS = 5;
-/** How many characters may wait before they are written at once. */
-const FLUSH_AT = 16384;
+/** How many characters may wait before they are encoded at once. */
+const FLUSH_AT = 32768;
 
 /**
  * Lines printed but not written yet: each line's label (its first part, the
@@ -29,19 +29,26 @@ let labels: string[] = [];
 let rests: string[] = [];
 let waitingChars = 0;
 let flushTimer: ReturnType<typeof setTimeout> | undefined;
-/** The bytes of the last encoding, reused: a fresh buffer per write costs more than the write. */
-let output = new Uint8Array(65536);
+
+/** Size of the buffers that lines are encoded into and written from (bytes). */
+const CHUNK = 1 << 18;
 
 /**
- * Bytes handed to stdout and not written yet. They are written by
- * asynchronous writes, one after the other: a terminal or a pipe that stops
- * reading (`| less`, Ctrl+S) then blocks a write, never the program, so that
- * Ctrl+C still works.
+ * Bytes handed to stdout and not written yet: full chunks in `sealed`, then
+ * the open chunk, which lines are encoded straight into. They are written by
+ * asynchronous writes, one after the other, each taking all that waits: a
+ * terminal or a pipe that stops reading (`| less`, Ctrl+S) then blocks a
+ * write, never the program, so that Ctrl+C still works. A chunk once written
+ * is kept in `spare` and filled again: a fresh buffer per write costs more
+ * than the write.
  */
-const queue: Uint8Array[] = [];
+const sealed: Uint8Array[] = [];
+let open: Uint8Array = new Uint8Array(CHUNK);
+let openLength = 0;
+const spare: Uint8Array[] = [];
 let queued = 0;
 let writing = false;
-/** Called when the queue is empty again. */
+/** Called when every byte is written. */
 let drainedWaiters: (() => void)[] = [];
 /** Lines not printed because stdout did not keep up (UDP servers only; see {@link print}). */
 let dropped = 0;
@@ -71,7 +78,8 @@ export function print(label: string, text?: string): void {
     rests.push(text);
     waitingChars += label.length + text.length + 2;
   }
-  if (waitingChars >= FLUSH_AT) flushOutput();
+  // Many lines at once: encode them now (a timer still armed writes what follows).
+  if (waitingChars >= FLUSH_AT) encodeWaiting();
   else flushTimer ??= setTimeout(flushOutput, FLUSH_MS);
 }
 
@@ -85,12 +93,19 @@ export function write(text: string): void {
 export function flushOutput(start = true): void {
   clearTimeout(flushTimer);
   flushTimer = undefined;
+  encodeWaiting(start);
+}
+
+/** Encodes the lines that wait into the open chunk, and (with `start`) starts writing. */
+function encodeWaiting(start = true): void {
   if (rests.length === 0) return;
-  const bytes = encodeLines(labels, rests).slice();
+  const bytes = encodeLines(labels, rests);
   labels = [];
   rests = [];
   waitingChars = 0;
-  send(bytes, start);
+  openLength += bytes.length;
+  queued += bytes.length;
+  if (start && !writing) pump();
 }
 
 /**
@@ -99,7 +114,7 @@ export function flushOutput(start = true): void {
  * lines on stderr come after the lines printed before them, on a terminal too.
  */
 export function flushOutputNow(): void {
-  if (writing || queue.length > 0) return flushOutput();
+  if (writing || queued > 0) return flushOutput();
   clearTimeout(flushTimer);
   flushTimer = undefined;
   if (rests.length === 0) return;
@@ -114,45 +129,47 @@ export function flushOutputNow(): void {
   }
 }
 
-/** Queues bytes for stdout, and (with `start`) starts writing them if no write is under way. */
-function send(bytes: Uint8Array, start = true): void {
+/** Queues bytes for stdout, and starts writing them if no write is under way. */
+function send(bytes: Uint8Array): void {
   if (bytes.length === 0) return;
-  queue.push(bytes);
+  reserve(bytes.length);
+  open.set(bytes, openLength);
+  openLength += bytes.length;
   queued += bytes.length;
-  if (start && !writing) pump();
+  if (!writing) pump();
 }
 
-/** Most bytes one asynchronous write to stdout takes. */
-const WRITE_MAX = 1 << 20;
+/** Makes room for `size` more bytes in the open chunk: a full one is sealed, to be written as it is. */
+function reserve(size: number): void {
+  if (open.length - openLength >= size) return;
+  if (openLength > 0) sealed.push(open.subarray(0, openLength));
+  open = size <= CHUNK ? spare.pop() ?? new Uint8Array(CHUNK) : new Uint8Array(size);
+  openLength = 0;
+}
 
-/** Takes the first chunks of the queue, joined into one buffer of at most WRITE_MAX bytes (or one chunk). */
+/** The next bytes to write: a sealed chunk, or else what the open chunk holds. */
 function takeQueued(): Uint8Array {
-  let size = queue[0].length;
-  let count = 1;
-  while (count < queue.length && size + queue[count].length <= WRITE_MAX) {
-    size += queue[count++].length;
-  }
-  if (count === 1) return queue.shift()!;
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of queue.splice(0, count)) {
-    bytes.set(chunk, at);
-    at += chunk.length;
-  }
+  if (sealed.length > 0) return sealed.shift()!;
+  const bytes = open.subarray(0, openLength);
+  open = spare.pop() ?? new Uint8Array(CHUNK);
+  openLength = 0;
   return bytes;
 }
 
 async function pump(): Promise<void> {
   writing = true;
   try {
-    while (queue.length > 0) {
-      // One write for all that waits (up to WRITE_MAX): each asynchronous write
-      // costs far more than copying its bytes, so few large ones go fastest.
+    while (queued > 0) {
+      // One write for all that waits: each asynchronous write costs far more
+      // than encoding its bytes, so few large ones go fastest.
       const bytes = takeQueued();
       let written = 0;
       while (written < bytes.length) written += await Deno.stdout.write(bytes.subarray(written));
       queued -= bytes.length;
-      if (dropped > 0 && queue.length === 0) {
+      if (bytes.buffer.byteLength === CHUNK && spare.length < 4) {
+        spare.push(new Uint8Array(bytes.buffer));
+      }
+      if (dropped > 0 && queued === 0) {
         const count = dropped;
         dropped = 0;
         send(encoder.encode(`(${count} lignes non affichées : la sortie ne suivait pas)\n`));
@@ -174,7 +191,8 @@ async function pump(): Promise<void> {
  * disk, `>/dev/full`): one French line, exit 1. Never blamed on the network.
  */
 function stdoutFailed(err: unknown): never {
-  queue.length = 0;
+  sealed.length = 0;
+  openLength = 0;
   queued = 0;
   if (err instanceof Deno.errors.BrokenPipe) Deno.exit(EXIT.OK);
   const why = (err as { code?: string }).code === "ENOSPC"
@@ -189,13 +207,8 @@ function stdoutFailed(err: unknown): never {
 /** Resolves once every byte handed to stdout is written. */
 export function outputDrained(): Promise<void> {
   flushOutput();
-  if (!writing && queue.length === 0) return Promise.resolve();
+  if (!writing && queued === 0) return Promise.resolve();
   return new Promise((resolve) => drainedWaiters.push(resolve));
-}
-
-/** Whether stdout is behind: servers then wait for {@link outputDrained} before reading more. */
-export function outputBehind(): boolean {
-  return queued > OUTPUT_HIGH;
 }
 
 // Servers read their clients no faster than stdout takes their lines.
@@ -228,11 +241,14 @@ globalThis.addEventListener("unload", () => {
   flushOutput(false);
   if (writing) return;
   try {
-    for (const bytes of queue) writeAllSync(Deno.stdout, bytes);
+    while (queued > 0) {
+      const bytes = takeQueued();
+      queued -= bytes.length;
+      writeAllSync(Deno.stdout, bytes);
+    }
   } catch {
     // Stdout is gone: nothing more can be said.
   }
-  queue.length = 0;
 });
 
 /** Writes every byte of `bytes` to a synchronous writer, however many calls it takes. */
@@ -260,7 +276,8 @@ let skipFastPath = 0;
 
 /**
  * The UTF-8 bytes of the lines `labels[i] + " " + rests[i]` (the rest alone
- * where the label is ""), each followed by "\n", in the reused output buffer.
+ * where the label is ""), each followed by "\n", at the end of the open chunk
+ * (not yet counted as queued: the caller does).
  *
  * This is the hot path of a server under a fast stream, hence the care:
  * encoding text that holds a "ç" costs about 30 times more per byte than
@@ -287,12 +304,11 @@ export function encodeLines(labels: string[], rests: string[]): Uint8Array {
   return encodeText(parts.join(""));
 }
 
-/** `text` as UTF-8 in the reused output buffer. */
+/** `text` as UTF-8 at the end of the open chunk. */
 function encodeText(text: string): Uint8Array {
-  // UTF-8 takes at most 3 bytes per UTF-16 code unit.
-  if (output.length < text.length * 3) output = new Uint8Array(text.length * 3);
-  const { written } = encoder.encodeInto(text, output);
-  return output.subarray(0, written);
+  reserve(text.length * 3); // UTF-8 takes at most 3 bytes per UTF-16 code unit
+  const free = open.subarray(openLength);
+  return free.subarray(0, encoder.encodeInto(text, free).written);
 }
 
 /** The fast path of {@link encodeLines}, or null when the lines are not ASCII beyond the labels. */
@@ -325,7 +341,7 @@ function encodeWithStandIns(labels: string[], rests: string[]): Uint8Array | nul
   const text = parts.join("");
   const bytes = encodeText(text);
   if (bytes.length !== text.length || bytes.length !== at) return null; // not ASCII: offsets wrong
-  for (const [label, starts] of patches) for (const start of starts) output.set(label, start);
+  for (const [label, starts] of patches) for (const start of starts) bytes.set(label, start);
   return bytes;
 }
 

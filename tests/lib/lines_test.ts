@@ -37,15 +37,21 @@ class FakeStream implements ByteReader {
   }
 }
 
-/** A batch as a plain array of messages (without its `raw` bytes). */
-function plain(batch: Message[] | null): Message[] | null {
-  return batch && [...batch];
+/**
+ * A batch as plain `{ text, end }` objects (without its `raw` bytes), once
+ * each message's `eol` is checked against its `end`.
+ */
+function plain(batch: Message[] | null): Pick<Message, "text" | "end">[] | null {
+  return batch && batch.map(({ text, end, eol }) => {
+    assert.equal(eol, end === "newline" || end === "cut" ? "\n" : "", `eol of ${text}`);
+    return { text, end };
+  });
 }
 
 /** Reads every message until the end of the stream. */
-async function readAll(reader: LineReader): Promise<Message[]> {
-  const all: Message[] = [];
-  for (let batch; (batch = await reader.read()) !== null;) all.push(...batch);
+async function readAll(reader: LineReader): Promise<Pick<Message, "text" | "end">[]> {
+  const all: Pick<Message, "text" | "end">[] = [];
+  for (let batch; (batch = await reader.read()) !== null;) all.push(...plain(batch)!);
   return all;
 }
 
@@ -189,7 +195,7 @@ Deno.test("LineReader.readLine() hands out one message at a time", async () => {
   const reader = new LineReader(fed(["a\nb\nc"]));
   assert.equal((await reader.readLine())?.text, "a");
   assert.equal((await reader.readLine())?.text, "b");
-  assert.deepEqual(await reader.readLine(), { text: "c", end: "eof" });
+  assert.deepEqual(await reader.readLine(), { text: "c", eol: "", end: "eof" });
   assert.equal(await reader.readLine(), null);
 });
 
@@ -263,7 +269,7 @@ Deno.test("messages() shows control characters, and says whether each message en
   stream.push("a\x1bb\r\nc\rd\nfin");
   stream.push(null);
   const all = [];
-  for await (const message of received) all.push(message);
+  for await (const { text, eol } of received) all.push({ text, eol });
   assert.deepEqual(all, [
     { text: "a\\x1bb", eol: "\n" },
     { text: "c\\rd", eol: "\n" },
@@ -275,10 +281,12 @@ Deno.test("stopReaders() makes a waiting messages() hand out its partial line, t
   const stream = new FakeStream();
   const received = messages(stream, { quietMs: 0 });
   stream.push("entière\nà moi");
-  assert.deepEqual(await received.read(), { text: "entière", eol: "\n" });
+  const first = await received.read();
+  assert.deepEqual([first?.text, first?.eol], ["entière", "\n"]);
   const next = received.read(); // waits: "à moi" has no newline yet
   const stopped = stopReaders();
-  assert.deepEqual(await next, { text: "à moi", eol: "" });
+  const last = await next;
+  assert.deepEqual([last?.text, last?.eol], ["à moi", ""]);
   const after = received.read(); // the one after the stop never settles
   await stopped; // settles once the loop came back for more
   const settled = await Promise.race([after.then(() => true), Promise.resolve(false)]);
