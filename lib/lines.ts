@@ -138,8 +138,8 @@ export class LineReader {
   #failure: unknown = null; // the read that failed, thrown once the last line is out
   #done = false;
   #moreLines = false; // the buffer holds complete lines that the last batch left out
-  #interrupted: Promise<"interrupted"> | null = null; // see interrupt()
-  #wakeInterrupted: (() => void) | null = null;
+  #interrupted = false; // see interrupt()
+  #wake: ((why: "interrupted") => void) | null = null; // ends the wait under way
 
   /** Reads from `reader` (a `Deno.Conn`, `Deno.stdin`, ...). */
   constructor(reader: ByteReader, options: LineReaderOptions = {}) {
@@ -169,8 +169,8 @@ export class LineReader {
    * program is stopping. What the buffer holds is then had with {@link rest}.
    */
   interrupt(): void {
-    this.#interrupted ??= Promise.resolve("interrupted");
-    this.#wakeInterrupted?.();
+    this.#interrupted = true;
+    this.#wake?.("interrupted");
   }
 
   /** The messages left in the buffer, the last line even without its "\n"; the reader is done. */
@@ -182,11 +182,27 @@ export class LineReader {
     return messages;
   }
 
-  /** A promise that settles when {@link interrupt} is called. */
-  #whenInterrupted(): Promise<"interrupted"> {
-    return this.#interrupted ??= new Promise((resolve) => {
-      this.#wakeInterrupted = () => resolve("interrupted");
-    });
+  /**
+   * Waits for the pending read, for `quietMs` at the most if given, or until
+   * {@link interrupt}. One promise per wait, dropped after it: racing each read
+   * against one promise that lives as long as the reader would pile a callback
+   * on it per read, for as long as the connection lasts.
+   */
+  #wait(): Promise<ReadResult | "interrupted">;
+  #wait(quietMs: number): Promise<ReadResult | "quiet" | "interrupted">;
+  async #wait(quietMs?: number): Promise<ReadResult | "quiet" | "interrupted"> {
+    if (this.#interrupted) return "interrupted";
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      return await new Promise<ReadResult | "quiet" | "interrupted">((resolve) => {
+        this.#wake = resolve;
+        if (quietMs !== undefined) timer = setTimeout(resolve, quietMs, "quiet");
+        this.#pending!.then(resolve);
+      });
+    } finally {
+      clearTimeout(timer);
+      this.#wake = null;
+    }
   }
 
   /** The next message, or null once the stream has ended. */
@@ -210,29 +226,25 @@ export class LineReader {
     // returns, even when the quiet time wins the race below. Its failure is caught
     // here, so that closing the socket never leaves an unhandled rejection.
     this.#pending ??= this.#startRead();
+    let result: ReadResult | "interrupted";
     if (this.#end > this.#start && this.#quietMs > 0) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
       const armed = Date.now();
-      const quiet = new Promise<"quiet">((resolve) => {
-        timer = setTimeout(resolve, this.#quietMs, "quiet");
-      });
-      const first = await Promise.race([this.#pending, quiet, this.#whenInterrupted()]);
-      clearTimeout(timer);
-      if (first === "interrupted") return null;
+      let first = await this.#wait(this.#quietMs);
       // The quiet time may have run out while this program itself was paused (a
       // busy machine, the garbage collector, Ctrl+Z), with the rest of the line
       // already arrived: a timer that fired late says so. Then give what waits a
       // moment to be handed over before deciding.
-      const paused = Date.now() - armed > this.#quietMs + PAUSE_MS;
-      const late = first === "quiet" && paused
-        ? await Promise.race([this.#pending, new Promise((r) => setTimeout(r, PAUSE_MS, "quiet"))])
-        : first;
-      if (late === "quiet") {
+      if (first === "quiet" && Date.now() - armed > this.#quietMs + PAUSE_MS) {
+        first = await this.#wait(PAUSE_MS);
+      }
+      if (first === "quiet") {
         this.#afterQuiet = true;
         return this.#flush("quiet");
       }
+      result = first;
+    } else {
+      result = await this.#wait();
     }
-    const result = await Promise.race([this.#pending, this.#whenInterrupted()]);
     if (result === "interrupted") return null;
     this.#pending = null;
     if (result instanceof ReadFailure) {
