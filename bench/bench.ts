@@ -102,7 +102,7 @@ async function portOf(child: Deno.ChildProcess, transport: "tcp" | "udp"): Promi
     await sleep(5);
   }
   throw new Error(
-    `process ${child.pid} ${exited ? "ended" : "did not listen"} before it bound a port`,
+    `${child.pid}: ${exited ? "the server ended before it bound a port" : "no port bound in 20 s"}`,
   );
 }
 
