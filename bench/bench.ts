@@ -53,7 +53,9 @@ const SIZE = QUICK
     paced: 20_000,
     idle: 1000,
   };
-const RATES = QUICK ? [10_000, 50_000] : [25_000, 50_000, 75_000, 100_000, 150_000, 200_000];
+const RATES = QUICK
+  ? [10_000, 50_000]
+  : [10_000, 25_000, 50_000, 75_000, 100_000, 150_000, 200_000];
 
 // --- processes ---------------------------------------------------------------
 
@@ -227,7 +229,7 @@ function table(
     const ratio = higherIsBetter ? ours / m : m / ours;
     say(
       `| ${name} | ${fmt(m)} | ${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))} | ${
-        name.startsWith("ours") ? "—" : `${ratio.toFixed(2)}×`
+        name.startsWith("ours") ? "—" : Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : "n/a"
       } |`,
     );
   }
