@@ -9,6 +9,9 @@
  *   deno run --allow-net bench/bare.ts echo-lines PORT    the same, with the lessons' LineReader in front
  *   deno run --allow-net bench/bare.ts udp PORT           each datagram's bytes to stdout
  *
+ * PORT may be 0 (bench.ts passes 0: the kernel picks a free port, and bench.ts
+ * reads it in /proc).
+ *
  * @module
  */
 import { LineReader } from "../lib/lines.ts";
@@ -69,7 +72,7 @@ if (mode === "line-sink") {
   conn.close();
 } else if (mode === "udp") {
   const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port });
-  console.log(`Serveur UDP en attente sur le port ${port}...`);
+  console.log(`Serveur UDP en attente sur le port ${(socket.addr as Deno.NetAddr).port}...`);
   const buffer = new Uint8Array(1025);
   while (true) {
     const [data] = await socket.receive(buffer);
