@@ -110,10 +110,14 @@ async function portOf(child: Deno.ChildProcess, transport: "tcp" | "udp"): Promi
 
 /** Starts a server with stdout to /dev/null (or to `file`). */
 function server(cmd: string[], file?: string): Deno.ChildProcess {
+  // Python buffers its stdout when it is not a terminal, as a student's would be:
+  // some machines set PYTHONUNBUFFERED, which costs a write per part of a print.
+  const env = { PYTHONUNBUFFERED: "" };
   if (file) {
     return new Deno.Command("sh", {
       args: ["-c", `exec "$@" > ${file}`, "sh", ...cmd],
       cwd: ROOT,
+      env,
       stdin: "null",
       stderr: "inherit",
     }).spawn();
@@ -121,6 +125,7 @@ function server(cmd: string[], file?: string): Deno.ChildProcess {
   return new Deno.Command(cmd[0], {
     args: cmd.slice(1),
     cwd: ROOT,
+    env,
     stdin: "null",
     stdout: "null",
     stderr: "inherit",
@@ -559,6 +564,7 @@ async function startUp() {
   const figures = await rounds(Object.keys(commands), async (name) => {
     const json = await Deno.makeTempFile({ suffix: ".json" });
     const { success } = await new Deno.Command("hyperfine", {
+      env: { PYTHONUNBUFFERED: "" }, // see server()
       args: ["-N", "--warmup", "2", "--runs", `${runs}`, "--export-json", json, commands[name]],
       cwd: ROOT,
       stdout: "null",

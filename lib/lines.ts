@@ -190,19 +190,19 @@ export class LineReader {
    */
   #wait(): Promise<ReadResult | "interrupted">;
   #wait(quietMs: number): Promise<ReadResult | "quiet" | "interrupted">;
-  async #wait(quietMs?: number): Promise<ReadResult | "quiet" | "interrupted"> {
-    if (this.#interrupted) return "interrupted";
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      return await new Promise<ReadResult | "quiet" | "interrupted">((resolve) => {
-        this.#wake = resolve;
-        if (quietMs !== undefined) timer = setTimeout(resolve, quietMs, "quiet");
-        this.#pending!.then(resolve);
-      });
-    } finally {
-      clearTimeout(timer);
-      this.#wake = null;
-    }
+  #wait(quietMs?: number): Promise<ReadResult | "quiet" | "interrupted"> {
+    if (this.#interrupted) return Promise.resolve("interrupted");
+    return new Promise((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const settle = (result: ReadResult | "quiet" | "interrupted") => {
+        if (timer !== undefined) clearTimeout(timer);
+        this.#wake = null;
+        resolve(result);
+      };
+      this.#wake = settle;
+      if (quietMs !== undefined) timer = setTimeout(settle, quietMs, "quiet");
+      this.#pending!.then(settle);
+    });
   }
 
   /** The next message, or null once the stream has ended. */
