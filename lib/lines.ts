@@ -71,13 +71,8 @@ export interface Message {
   end: "newline" | "quiet" | "eof" | "cut";
 }
 
-/**
- * The messages that one read completed. When they are all whole lines of
- * valid UTF-8 without "\r", `raw` holds their bytes, "\n" included, so that a
- * program can copy them out without encoding the text again. `raw` is a view
- * into the reader's buffer: it is valid until the next call to the reader.
- */
-export type Batch = Message[] & { raw?: Uint8Array };
+/** The messages that one read completed, in order. */
+export type Batch = Message[];
 
 /** Anything with a `read` like `Deno.Conn` and `Deno.stdin`. */
 export interface ByteReader {
@@ -274,7 +269,6 @@ export class LineReader {
     while (!this.#moreLines && this.#end - this.#start > this.#maxLine) {
       const cut = utf8Cut(this.#buffer, this.#start, this.#start + this.#maxLine, false);
       messages.push({ text: this.#shown(this.#text(this.#start, cut)), eol: "\n", end: "cut" });
-      messages.raw = undefined;
       this.#start = cut;
     }
     if (full && this.#buffer.length < MAX_READ + this.#maxLine) this.#grow();
@@ -325,19 +319,16 @@ export class LineReader {
     const returns = text.includes("\r");
     // One look at the whole batch: most reads hold no control character at all.
     const escape = this.#visible && hasControl(region);
-    let plain = !returns && !escape && !text.includes("\uFFFD");
     for (let line of lines) {
       if (returns && line.endsWith("\r")) line = line.slice(0, -1);
       if (escape) line = visible(line);
       // A line longer than the limit (possible only with a small maxLine) comes out in pieces.
       if (line.length * 3 > this.#maxLine && encoder.encode(line).length > this.#maxLine) {
-        plain = false;
         this.#pushPieces(messages, line);
       } else {
         messages.push({ text: line, eol: "\n", end: "newline" });
       }
     }
-    if (plain) messages.raw = region;
     this.#start = last + 1;
     return messages;
   }

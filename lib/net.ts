@@ -10,15 +10,39 @@ import { quietly, traceNote, tracing } from "./trace.ts";
 
 const encoder = new TextEncoder();
 
+/** Size of the buffers that {@link writeAll} encodes text into (bytes). */
+const TEXT_BUFFER = 4096;
+/**
+ * Buffers free to encode text into. A fresh buffer for each reply costs more
+ * than encoding it: a server answering one line at a time would spend a good
+ * part of each round trip making buffers. Each write takes one and gives it
+ * back once the write is done.
+ */
+const textBuffers: Uint8Array[] = [];
+
 /**
  * Writes every byte of `data` (text is sent as UTF-8), as Beej's `sendall()`
  * and Stevens' `writen()`: one `write` may take only part of the buffer.
  * Returns how many bytes were written.
  */
 export async function writeAll(conn: Deno.Conn, data: string | Uint8Array): Promise<number> {
-  const bytes = typeof data === "string" ? encoder.encode(data) : data;
+  if (typeof data !== "string") return await writeBytes(conn, data);
+  // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+  if (data.length * 3 > TEXT_BUFFER) return await writeBytes(conn, encoder.encode(data));
+  const buffer = textBuffers.pop() ?? new Uint8Array(TEXT_BUFFER);
+  try {
+    return await writeBytes(conn, buffer.subarray(0, encoder.encodeInto(data, buffer).written));
+  } finally {
+    if (textBuffers.length < 64) textBuffers.push(buffer);
+  }
+}
+
+/** The write loop of {@link writeAll}. */
+async function writeBytes(conn: Deno.Conn, bytes: Uint8Array): Promise<number> {
   let written = 0;
-  while (written < bytes.length) written += await conn.write(bytes.subarray(written));
+  while (written < bytes.length) {
+    written += await conn.write(written === 0 ? bytes : bytes.subarray(written));
+  }
   return written;
 }
 

@@ -46,6 +46,10 @@ export function visible(text: string): string {
 export function hasControl(bytes: Uint8Array): boolean {
   let k = 0;
   const end = bytes.length;
+  if (end < 64) { // a short message: a view of it as words would cost more than it saves
+    for (; k < end; k++) if (isControlAt(bytes, k)) return true;
+    return false;
+  }
   // Four bytes at a time, once aligned: a word with no byte below 0x20 and none
   // from 0x7f up (the usual case: plain ASCII text) needs no closer look.
   const head = Math.min(end, (4 - (bytes.byteOffset & 3)) & 3);

@@ -38,7 +38,7 @@ class FakeStream implements ByteReader {
 }
 
 /**
- * A batch as plain `{ text, end }` objects (without its `raw` bytes), once
+ * A batch as plain `{ text, end }` objects, once
  * each message's `eol` is checked against its `end`.
  */
 function plain(batch: Message[] | null): Pick<Message, "text" | "end">[] | null {
@@ -152,22 +152,6 @@ Deno.test("LineReader cuts a line longer than maxLine and marks the pieces", asy
 Deno.test("LineReader never cuts a UTF-8 character in two", async () => {
   const messages = await readAll(new LineReader(fed(["ab😀c\n"]), { maxLine: 4 }));
   assert.deepEqual(messages.map((m) => m.text), ["ab", "😀", "c"]);
-});
-
-Deno.test("LineReader gives the raw bytes of a batch of plain lines, and only then", async () => {
-  const reader = new LineReader(
-    fed(["un\ndeux\ntr", "ois\n", "a\r\n", new Uint8Array([0xff, 0x0a])]),
-    {
-      quietMs: 0,
-    },
-  );
-  const decode = (bytes?: Uint8Array) => bytes && new TextDecoder().decode(bytes);
-  assert.equal(decode((await reader.read())?.raw), "un\ndeux\n");
-  assert.equal(decode((await reader.read())?.raw), "trois\n"); // joined across two reads
-  assert.equal((await reader.read())?.raw, undefined, "a \\r is removed: the bytes differ");
-  assert.equal((await reader.read())?.raw, undefined, "invalid UTF-8 is replaced: they differ");
-  const cut = new LineReader(fed(["abcdefgh\n"]), { maxLine: 4 });
-  assert.equal((await cut.read())?.raw, undefined, "pieces of a cut line");
 });
 
 Deno.test("LineReader rethrows a failed read, then reports the end", async () => {
