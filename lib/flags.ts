@@ -19,7 +19,15 @@ import {
 import { EXIT } from "./exit.ts";
 import { runCommand, scriptPath } from "./program.ts";
 import { printError, writeAllSync } from "./terminal.ts";
-import { installTrace } from "./trace.ts";
+
+/**
+ * lib/trace.ts, loaded only when `--trace` is on the command line: most runs
+ * never need it, and loading it would cost every program's start-up. It is
+ * loaded here, before any lesson runs, because the lessons' first socket call
+ * follows `readFlags()` at once. (`--trace` is on the command line whenever
+ * {@link parseFlags} says it was given.)
+ */
+const trace = Deno.args.includes("--trace") ? await import("./trace.ts") : null;
 
 /** Every flag a program may take, with the type of its value. */
 export interface Flags {
@@ -433,6 +441,6 @@ export function readFlags<K extends keyof Flags>(
   requireNetAccess(needs, spec.transport === "udp");
   if (spec.transport === "udp") requireUnstableNet();
   // Without --trace, the programs keep Deno's own socket functions: nothing to pay.
-  if (result.trace) installTrace({ keepOpen: flags.keepOpen, bufferSize: flags.bufferSize });
+  if (result.trace) trace!.installTrace({ keepOpen: flags.keepOpen, bufferSize: flags.bufferSize });
   return { ...result.flags, given: result.given };
 }
