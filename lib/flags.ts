@@ -308,7 +308,9 @@ function checkValue(
     case "timeout": {
       // A decimal comma too, as the programs print it: 0,5 is 0.5.
       const seconds = /^\d+([.,]\d+)?$/.test(value) ? Number(value.replace(",", ".")) : NaN;
-      const min = MIN_TIMEOUT.toLocaleString("fr-FR");
+      // "0,1": not toLocaleString("fr-FR"), whose first call loads the French locale,
+      // which cost about 20 ms of start-up to every --timeout.
+      const min = String(MIN_TIMEOUT).replace(".", ",");
       if (seconds < MIN_TIMEOUT) {
         return `délai trop court « ${value} » : ${min} s au moins, sinon même un serveur ` +
           "sur cette machine n'a pas le temps de répondre";
