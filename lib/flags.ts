@@ -442,6 +442,11 @@ export function readFlags<K extends keyof Flags>(
   }
   requireNetAccess(needs, spec.transport === "udp");
   if (spec.transport === "udp") requireUnstableNet();
+  // Deno loads its timers (node:timers) the first time a program touches setTimeout,
+  // which takes a while (13 ms on a small machine). A one-shot client may never need
+  // them; a server loads them now, before its first client, so that a burst of
+  // datagrams does not wait for them (the system drops what no longer fits).
+  if (spec.role === "server") void globalThis.setTimeout;
   // Without --trace, the programs keep Deno's own socket functions: nothing to pay.
   if (result.trace) trace!.installTrace({ keepOpen: flags.keepOpen, bufferSize: flags.bufferSize });
   return { ...result.flags, given: result.given };
