@@ -3,12 +3,12 @@
  *
  * Each program names the flags it takes and their defaults; this module turns
  * `Deno.args` into those values, prints `--help`, and rejects bad input with
- * one French line and exit code 2. It is built on `node:util` `parseArgs`,
- * which ships with Deno.
+ * one French line and exit code 2. The command line is cut into options the
+ * way POSIX tools do (see {@link splitArgs}), by hand: Deno's `node:util`
+ * would cost every program a quarter of its start-up.
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import {
   exitOnErrors,
   hostPort,
@@ -19,7 +19,15 @@ import {
 import { EXIT } from "./exit.ts";
 import { runCommand, scriptPath } from "./program.ts";
 import { printError, writeAllSync } from "./terminal.ts";
-import { installTrace } from "./trace.ts";
+
+/**
+ * lib/trace.ts, loaded only when `--trace` is on the command line: most runs
+ * never need it, and loading it would cost every program's start-up. It is
+ * loaded here, before any lesson runs, because the lessons' first socket call
+ * follows `readFlags()` at once. (`--trace` is on the command line whenever
+ * {@link parseFlags} says it was given.)
+ */
+const trace = Deno.args.includes("--trace") ? await import("./trace.ts") : null;
 
 /** Every flag a program may take, with the type of its value. */
 export interface Flags {
@@ -85,29 +93,139 @@ const MAX_TIMEOUT = 3600;
  */
 const MIN_TIMEOUT = 0.1;
 
+/** One piece of a command line: an option, a positional argument, or `--`. */
+export type ArgToken =
+  | {
+    kind: "option";
+    /** The long name (`keep-open` for `-k`); for an unknown short flag, its letter. */
+    name: string;
+    /** The option as typed: `-k`, `--port` (without `=value`). */
+    rawName: string;
+    /** Its value, if it took one. */
+    value?: string;
+    /** Whether the value was glued on (`--port=5000`) rather than the next argument. */
+    inlineValue?: boolean;
+  }
+  | { kind: "positional"; value: string }
+  | { kind: "option-terminator" };
+
+/**
+ * Cuts `args` into options, positional arguments and `--`, the way POSIX
+ * tools do, and with the same tokens as `node:util`'s `parseArgs` (non-strict,
+ * `tokens: true`), which this replaces:
+ * - `--name=value` is an option with its value glued on; `--name` alone takes
+ *   the next argument as its value if `name` is in `withValue`, whatever it
+ *   looks like (`--port --host` takes "--host": the caller decides);
+ * - `-x` is the option whose short letter is x (`shorts`: letter → long
+ *   name), or the letter itself; `-xyz` is `-x -y -z`, except that a letter
+ *   that takes a value takes the rest (`-fFILE`), or the next argument;
+ * - `--` ends the options: everything after it is positional, and so is `-`
+ *   or anything that does not start with a dash.
+ */
+export function splitArgs(
+  args: string[],
+  withValue: ReadonlySet<string>,
+  shorts: ReadonlyMap<string, string>,
+): ArgToken[] {
+  const tokens: ArgToken[] = [];
+  const rest = [...args];
+  const long = (letter: string) => shorts.get(letter) ?? letter;
+  while (rest.length > 0) {
+    const arg = rest.shift()!;
+    if (arg === "--") {
+      tokens.push({ kind: "option-terminator" });
+      for (const value of rest) tokens.push({ kind: "positional", value });
+      break;
+    }
+    if (arg.length >= 2 && arg[0] === "-" && arg[1] !== "-") {
+      const name = long(arg[1]);
+      if (arg.length === 2) {
+        // -k, or -f VALUE
+        if (withValue.has(name) && rest.length > 0) {
+          tokens.push({
+            kind: "option",
+            name,
+            rawName: arg,
+            value: rest.shift(),
+            inlineValue: false,
+          });
+        } else {
+          tokens.push({ kind: "option", name, rawName: arg });
+        }
+      } else if (withValue.has(name)) {
+        // -fFILE
+        tokens.push({
+          kind: "option",
+          name,
+          rawName: arg.slice(0, 2),
+          value: arg.slice(2),
+          inlineValue: true,
+        });
+      } else {
+        // -kh: -k then -h, read again one by one; a letter that takes a value takes the rest.
+        const each: string[] = [];
+        for (let i = 1; i < arg.length; i++) {
+          if (!withValue.has(long(arg[i])) || i === arg.length - 1) {
+            each.push(`-${arg[i]}`);
+          } else {
+            each.push(`-${arg.slice(i)}`);
+            break;
+          }
+        }
+        rest.unshift(...each);
+      }
+      continue;
+    }
+    if (arg.length > 2 && arg.startsWith("--")) {
+      if (arg.indexOf("=", 3) === -1) {
+        // --name, or --name VALUE
+        const name = arg.slice(2);
+        if (withValue.has(name) && rest.length > 0) {
+          tokens.push({
+            kind: "option",
+            name,
+            rawName: arg,
+            value: rest.shift(),
+            inlineValue: false,
+          });
+        } else {
+          tokens.push({ kind: "option", name, rawName: arg });
+        }
+      } else {
+        // --name=value (the name ends at the first "=")
+        const equal = arg.indexOf("=");
+        const name = arg.slice(2, equal);
+        tokens.push({
+          kind: "option",
+          name,
+          rawName: `--${name}`,
+          value: arg.slice(equal + 1),
+          inlineValue: true,
+        });
+      }
+      continue;
+    }
+    tokens.push({ kind: "positional", value: arg });
+  }
+  return tokens;
+}
+
 /** Parses `args` against `spec`. Pure: prints nothing and never exits. */
 export function parseFlags<K extends keyof Flags>(
   args: string[],
   spec: FlagSpec<K>,
 ): FlagResult<K> {
   const keys = Object.keys(spec.defaults) as K[];
-  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
-    help: { type: "boolean", short: "h" },
-    trace: { type: "boolean" }, // every program takes it (lib/trace.ts)
-  };
+  // Every program takes --help (-h) and --trace (lib/trace.ts).
+  const withValue = new Set<string>();
+  const shorts = new Map([["h", "help"]]);
   for (const key of keys) {
     const info = FLAG_INFO[key];
-    options[info.name] = { type: info.value ? "string" : "boolean" };
-    if (info.short) options[info.name].short = info.short;
+    if (info.value) withValue.add(info.name);
+    if (info.short) shorts.set(info.short, info.name);
   }
-  // strict: false hands back every token, so each mistake gets its own French line.
-  const { tokens } = parseArgs({
-    args,
-    options,
-    strict: false,
-    allowPositionals: true,
-    tokens: true,
-  });
+  // Every token is looked at in turn, so that each mistake gets its own French line.
+  const tokens = splitArgs(args, withValue, shorts);
   const fail = (what: string) => ({
     ok: false as const,
     code: EXIT.USAGE,
@@ -190,7 +308,9 @@ function checkValue(
     case "timeout": {
       // A decimal comma too, as the programs print it: 0,5 is 0.5.
       const seconds = /^\d+([.,]\d+)?$/.test(value) ? Number(value.replace(",", ".")) : NaN;
-      const min = MIN_TIMEOUT.toLocaleString("fr-FR");
+      // "0,1": not toLocaleString("fr-FR"), whose first call loads the French locale,
+      // which cost about 20 ms of start-up to every --timeout.
+      const min = String(MIN_TIMEOUT).replace(".", ",");
       if (seconds < MIN_TIMEOUT) {
         return `délai trop court « ${value} » : ${min} s au moins, sinon même un serveur ` +
           "sur cette machine n'a pas le temps de répondre";
@@ -322,7 +442,12 @@ export function readFlags<K extends keyof Flags>(
   }
   requireNetAccess(needs, spec.transport === "udp");
   if (spec.transport === "udp") requireUnstableNet();
+  // Deno loads its timers (node:timers) the first time a program touches setTimeout,
+  // which takes a while (13 ms on a small machine). A one-shot client may never need
+  // them; a server loads them now, before its first client, so that a burst of
+  // datagrams does not wait for them (the system drops what no longer fits).
+  if (spec.role === "server") void globalThis.setTimeout;
   // Without --trace, the programs keep Deno's own socket functions: nothing to pay.
-  if (result.trace) installTrace({ keepOpen: flags.keepOpen, bufferSize: flags.bufferSize });
+  if (result.trace) trace!.installTrace({ keepOpen: flags.keepOpen, bufferSize: flags.bufferSize });
   return { ...result.flags, given: result.given };
 }

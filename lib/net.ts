@@ -6,7 +6,7 @@
  * @module
  */
 import { printError } from "./terminal.ts";
-import { quietly, traceNote, tracing } from "./trace.ts";
+import { quietly, traceNote, tracing } from "./tracing.ts";
 
 const encoder = new TextEncoder();
 

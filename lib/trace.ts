@@ -21,12 +21,16 @@
  *
  * What only the socket helpers know (the UDP client's time limit, a late
  * reply thrown away, a datagram from a stranger), lib/net.ts adds with
- * {@link traceNote}. This module imports only lib/terminal.ts, so that
- * lib/net.ts and lib/flags.ts can import it.
+ * `traceNote()` of lib/tracing.ts, the small module that says whether the
+ * trace is on. This one is loaded only on `--trace`: lib/flags.ts imports it
+ * then, and nothing else in lib/ does.
  *
  * @module
  */
 import { flushOutputNow, writeAllSync } from "./terminal.ts";
+import { isQuiet, startTracing, tracing } from "./tracing.ts";
+
+export { quietly, traceNote, tracing } from "./tracing.ts";
 
 /** Most bytes one line shows; the rest is counted: `… (+N octets)`. */
 export const SHOWN_BYTES = 32;
@@ -35,12 +39,8 @@ export const BURST = 20;
 /** How long a summing-up period lasts (ms). */
 const PERIOD_MS = 1000;
 
-/** Whether `--trace` is on; read by lib/net.ts before it builds a note. */
-export let tracing = false;
 /** When the trace started (performance.now()): its times count from here. */
 let origin = 0;
-/** While > 0, sockets are made untraced (see {@link quietly}). */
-let quiet = 0;
 
 const encoder = new TextEncoder();
 
@@ -61,14 +61,14 @@ let options: TraceOptions = {};
  */
 export function installTrace(traceOptions: TraceOptions = {}): void {
   if (tracing) return;
-  tracing = true;
+  startTracing(note);
   options = traceOptions;
   origin = performance.now();
   const listen = Deno.listen;
   const connect = Deno.connect;
   const listenDatagram = Deno.listenDatagram; // undefined without --unstable-net
   Deno.listen = ((opts: Deno.TcpListenOptions) => {
-    if (quiet > 0 || !isTcp(opts)) return listen(opts);
+    if (isQuiet() || !isTcp(opts)) return listen(opts);
     const asked = hostPort(opts.hostname ?? "0.0.0.0", opts.port ?? 0);
     try {
       const listener = listen(opts);
@@ -80,7 +80,7 @@ export function installTrace(traceOptions: TraceOptions = {}): void {
     }
   }) as typeof Deno.listen;
   Deno.connect = (async (opts: Deno.ConnectOptions) => {
-    if (quiet > 0 || !isTcp(opts)) return connect(opts);
+    if (isQuiet() || !isTcp(opts)) return connect(opts);
     const to = hostPort(opts.hostname ?? "127.0.0.1", opts.port);
     const start = performance.now();
     const took = () => `${decimal(performance.now() - start)} ms`;
@@ -110,7 +110,7 @@ export function installTrace(traceOptions: TraceOptions = {}): void {
   }) as typeof Deno.connect;
   if (typeof listenDatagram !== "function") return;
   Deno.listenDatagram = ((opts: Deno.UdpListenOptions & { transport: "udp" }) => {
-    if (quiet > 0 || opts.transport !== "udp") return listenDatagram(opts);
+    if (isQuiet() || opts.transport !== "udp") return listenDatagram(opts);
     const asked = hostPort(opts.hostname ?? "0.0.0.0", opts.port ?? 0);
     try {
       const socket = listenDatagram(opts);
@@ -131,31 +131,11 @@ function isTcp(opts: object): boolean {
   return transport === undefined || transport === "tcp";
 }
 
-/**
- * Runs `make` with the trace off for the sockets it opens: for a socket the
- * lessons never see (lib/net.ts binds one for a moment to learn whether an
- * address is this machine's).
- */
-export function quietly<T>(make: () => T): T {
-  quiet++;
-  try {
-    return make();
-  } finally {
-    quiet--;
-  }
-}
-
 /** Each traced socket's flow of lines, so that lib/net.ts can add to it. */
 const flows = new WeakMap<object, Flow>();
 
-/**
- * Adds a line to the trace, among those of `socket` if it is a traced one
- * (after the sum of its last reads and writes, if they were being summed up).
- * Does nothing without `--trace`, but callers check {@link tracing} first so
- * as not to build the text for nothing.
- */
-export function traceNote(socket: object | null, text: string): void {
-  if (!tracing) return;
+/** A note of lib/net.ts: a line among those of `socket` if it is a traced one, or on its own. */
+function note(socket: object | null, text: string): void {
   const flow = socket === null ? undefined : flows.get(socket);
   if (flow) flow.event(text);
   else line(text);

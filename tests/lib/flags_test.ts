@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { type FlagSpec, parseFlags } from "../../lib/flags.ts";
+import { parseArgs } from "node:util";
+import { type FlagSpec, parseFlags, splitArgs } from "../../lib/flags.ts";
 import { ROOT, runProgram } from "../helpers.ts";
 
 const server: FlagSpec<"host" | "port" | "keepOpen"> = {
@@ -241,6 +242,92 @@ Deno.test("parseFlags() answers --help with the usage: purpose, every flag, defa
     assert.match(result.text, /-h, --help +afficher cette aide/);
     assert.match(result.text, /Exemple, depuis un autre terminal : nc 127\.0\.0\.1 8888\n$/);
   }
+});
+
+Deno.test("splitArgs() cuts a command line as node:util's parseArgs does (non-strict, tokens)", () => {
+  // The programs once used parseArgs; splitArgs() replaced it, token for token. Every
+  // command line of up to three of these pieces is cut by both, for several sets of options.
+  const pieces = [
+    ...["", "-", "--", "---", "---x", "=", "x", "5000", "-1", "-5000", "-é", "-😀", "-x", "-xk"],
+    ...["-k", "-h", "-kh", "-hk", "-kx", "-kk", "-k5", "-f", "-fFILE", "-kf", "-kfk", "-fk"],
+    ...["--port", "--port=5000", "--port=", "--port=-1", "--=x", "--=a=b", "--a=b=c", "--x="],
+    ...["--keep-open", "--keep-open=yes", "--help", "--help=x", "--trace", "--trace=1", "--k"],
+    ...["--message", "--message=-x", "--constructor", "--toString", "--file", "--file=y"],
+  ];
+  type Options = Record<string, { type: "string" | "boolean"; short?: string }>;
+  const optionSets: Options[] = [
+    {
+      help: { type: "boolean", short: "h" },
+      trace: { type: "boolean" },
+      host: { type: "string" },
+      port: { type: "string" },
+      "keep-open": { type: "boolean", short: "k" },
+    },
+    {
+      help: { type: "boolean", short: "h" },
+      trace: { type: "boolean" },
+      message: { type: "string" },
+      timeout: { type: "string" },
+    },
+    // A short flag that takes a value, which no program has (yet): -f FILE, -fFILE.
+    {
+      help: { type: "boolean", short: "h" },
+      file: { type: "string", short: "f" },
+      "keep-open": { type: "boolean", short: "k" },
+    },
+  ];
+  const lines: string[][] = [[]];
+  for (const a of pieces) {
+    lines.push([a]);
+    for (const b of pieces) {
+      lines.push([a, b]);
+      for (const c of pieces) lines.push([a, b, c]);
+    }
+  }
+  for (const options of optionSets) {
+    const withValue = new Set(
+      Object.keys(options).filter((name) => options[name].type === "string"),
+    );
+    const shorts = new Map(
+      Object.entries(options).flatMap(([name, o]) => o.short ? [[o.short, name] as const] : []),
+    );
+    for (const args of lines) {
+      const expected = parseArgs({
+        args,
+        options,
+        strict: false,
+        allowPositionals: true,
+        tokens: true,
+      }).tokens.map((token) => {
+        // parseArgs also gives each token's place in args, which splitArgs() does not.
+        const { index: _, ...rest } = token;
+        return Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+      });
+      assert.deepEqual(splitArgs(args, withValue, shorts), expected, JSON.stringify(args));
+    }
+  }
+});
+
+Deno.test("parseFlags() reads grouped short flags, repeated flags, and stops at --", () => {
+  const grouped = parseFlags(["-kk", "--port", "1", "--port=2"], server);
+  assert.ok(grouped.ok);
+  assert.deepEqual(grouped.flags, { host: "0.0.0.0", port: 2, keepOpen: true });
+  const help = parseFlags(["-kh"], server);
+  assert.equal(!help.ok && help.code, 0);
+  assert.match(rejected(["-kx"], server), /^Erreur: option inconnue -x /);
+  assert.match(rejected(["-xh"], server), /^Erreur: option inconnue -x /);
+  assert.match(rejected(["--port", "-1"], server), /--port attend une valeur PORT/);
+  assert.match(rejected(["-5000"], server), /^Erreur: option inconnue -5 /);
+  assert.match(rejected(["-k", "--", "-k"], server), /argument inattendu « -k »/);
+  const terminated = parseFlags(["-k", "--"], server);
+  assert.ok(terminated.ok);
+  assert.equal(terminated.flags.keepOpen, true);
+  assert.match(rejected(["--trace=1"], server), /l'option --trace ne prend pas de valeur/);
+  assert.match(rejected(["-"], server), /argument inattendu « - »/);
+  const dash = parseFlags(["--message", "-"], client);
+  assert.ok(dash.ok);
+  assert.equal(dash.flags.message, "-");
+  assert.match(rejected(["--timeout", "1"], udpClient), /^Erreur: option inconnue --timeout /);
 });
 
 const PROGRAMS = [
