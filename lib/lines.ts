@@ -40,9 +40,10 @@ export const MAX_LINE = 65536;
 /**
  * First size of a reader's buffer, in bytes. It doubles each time a read
  * fills it, up to {@link MAX_READ}: a busy stream gets large reads, while an
- * idle connection, whose pending read holds its buffer, costs little memory.
+ * idle connection, whose pending read holds its buffer, costs little memory
+ * (1 KiB rather than 4 saves 3 MiB per 1000 idle connections).
  */
-export const READ_SIZE = 4096;
+export const READ_SIZE = 1024;
 /** Largest size a reader's buffer grows to, beyond the partial line it may hold (bytes). */
 export const MAX_READ = 65536;
 
