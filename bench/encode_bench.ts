@@ -1,5 +1,5 @@
 /**
- * encode_bench.ts -- why printLines() encodes an ASCII stand-in of its label
+ * encode_bench.ts -- why print() (encodeLines() in lib/terminal.ts) encodes an ASCII stand-in of its label
  * (`deno bench bench/encode_bench.ts`): Deno encodes text holding a "ç" to
  * UTF-8 many times slower than pure ASCII text of the same length.
  */
