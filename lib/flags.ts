@@ -130,6 +130,11 @@ export function splitArgs(
   const tokens: ArgToken[] = [];
   const rest = [...args];
   const long = (letter: string) => shorts.get(letter) ?? letter;
+  /** The option `name`, typed `rawName`, with the next argument as its value if it takes one. */
+  const option = (name: string, rawName: string): ArgToken =>
+    withValue.has(name) && rest.length > 0
+      ? { kind: "option", name, rawName, value: rest.shift(), inlineValue: false }
+      : { kind: "option", name, rawName };
   while (rest.length > 0) {
     const arg = rest.shift()!;
     if (arg === "--") {
@@ -140,18 +145,7 @@ export function splitArgs(
     if (arg.length >= 2 && arg[0] === "-" && arg[1] !== "-") {
       const name = long(arg[1]);
       if (arg.length === 2) {
-        // -k, or -f VALUE
-        if (withValue.has(name) && rest.length > 0) {
-          tokens.push({
-            kind: "option",
-            name,
-            rawName: arg,
-            value: rest.shift(),
-            inlineValue: false,
-          });
-        } else {
-          tokens.push({ kind: "option", name, rawName: arg });
-        }
+        tokens.push(option(name, arg)); // -k, or -f VALUE
       } else if (withValue.has(name)) {
         // -fFILE
         tokens.push({
@@ -178,19 +172,7 @@ export function splitArgs(
     }
     if (arg.length > 2 && arg.startsWith("--")) {
       if (arg.indexOf("=", 3) === -1) {
-        // --name, or --name VALUE
-        const name = arg.slice(2);
-        if (withValue.has(name) && rest.length > 0) {
-          tokens.push({
-            kind: "option",
-            name,
-            rawName: arg,
-            value: rest.shift(),
-            inlineValue: false,
-          });
-        } else {
-          tokens.push({ kind: "option", name, rawName: arg });
-        }
+        tokens.push(option(arg.slice(2), arg)); // --name, or --name VALUE
       } else {
         // --name=value (the name ends at the first "=")
         const equal = arg.indexOf("=");
