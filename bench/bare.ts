@@ -4,6 +4,7 @@
  * error lines). What is left is what Deno itself costs.
  *
  *   deno run --allow-net bench/bare.ts line-sink PORT     one client; its bytes, as they are, to stdout
+ *   deno run --allow-net bench/bare.ts message-loop PORT  one client; the lessons' loop over messages(), printing nothing
  *   deno run --allow-net bench/bare.ts echo PORT [-k]     answers each read with the reply and the bytes read
  *   deno run --allow-net bench/bare.ts echo-text PORT     the same, decoding the bytes and encoding the reply text
  *   deno run --allow-net bench/bare.ts echo-lines PORT    the same, with the lessons' LineReader in front
@@ -14,7 +15,7 @@
  *
  * @module
  */
-import { LineReader } from "../lib/lines.ts";
+import { LineReader, messages } from "../lib/lines.ts";
 
 const [mode, portText, keep] = Deno.args;
 const port = Number(portText);
@@ -33,6 +34,14 @@ if (mode === "line-sink") {
     for (let done = 0; done < n;) done += Deno.stdout.writeSync(chunk.subarray(done));
   }
   conn.close();
+} else if (mode === "message-loop") {
+  // The floor of the lessons' shape: tcp_server.ts's loop, without print.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port });
+  const conn = await listener.accept();
+  let count = 0;
+  for await (const message of messages(conn)) if (message.text.trim() !== "") count++;
+  conn.close();
+  if (count === 0) console.error("no message");
 } else if (mode === "echo") {
   const listener = Deno.listen({ hostname: "127.0.0.1", port });
   const serve = async (conn: Deno.Conn) => {

@@ -285,6 +285,14 @@ async function lineStream() {
     "careful Python": [PY, "bench/peers.py", "careful-tcp-server", "0"],
     "nc >/dev/null": ["nc", "-d", "-l", "127.0.0.1", "0"],
     "bare Deno loop": ["deno", "run", "--allow-net", "bench/bare.ts", "line-sink", "0"],
+    "messages() loop, no print": [
+      "deno",
+      "run",
+      "--allow-net",
+      "bench/bare.ts",
+      "message-loop",
+      "0",
+    ],
   };
   const figures = await rounds(Object.keys(servers), async (peer) => {
     const { child, port } = await serve(servers[peer]);
@@ -304,6 +312,8 @@ async function lineStream() {
   atLeast(w, "≥ 1.5× the workshop-style Python", ours / get(figures, "workshop Python"), 1.5);
   goal(w, "(report) ratio to the careful Python", ours / get(figures, "careful Python"), true);
   goal(w, "(report) ratio to raw nc", ours / get(figures, "nc >/dev/null"), true);
+  const shape = get(figures, "messages() loop, no print") / get(figures, "workshop Python");
+  goal(w, "(report) the lessons' loop alone, no print ÷ the workshop-style Python", shape, true);
 }
 
 // --- 2. request-reply ----------------------------------------------------------
@@ -359,20 +369,23 @@ async function requestReply() {
 
 // --- 3. many clients -------------------------------------------------------------
 
+/** The servers of many clients at once (3. and 5.). */
+const MANY_CLIENT_SERVERS: Record<string, string[]> = {
+  "ours: ex1_tcp_server.ts -k": [
+    "deno",
+    "run",
+    "--allow-net",
+    "exercises/ex1_tcp_server.ts",
+    "-k",
+    "--port",
+    "0",
+  ],
+  "Python asyncio": [PY, "bench/peers.py", "asyncio-ex1-server", "0"],
+  "bare Deno loop": ["deno", "run", "--allow-net", "bench/bare.ts", "echo", "0", "-k"],
+};
+
 async function manyClients() {
-  const servers: Record<string, string[]> = {
-    "ours: ex1_tcp_server.ts -k": [
-      "deno",
-      "run",
-      "--allow-net",
-      "exercises/ex1_tcp_server.ts",
-      "-k",
-      "--port",
-      "0",
-    ],
-    "Python asyncio": [PY, "bench/peers.py", "asyncio-ex1-server", "0"],
-    "bare Deno loop": ["deno", "run", "--allow-net", "bench/bare.ts", "echo", "0", "-k"],
-  };
+  const servers = MANY_CLIENT_SERVERS;
   const errors = new Map<string, number>();
   const p50s: Figures = new Map(Object.keys(servers).map((p) => [p, []]));
   const p99s: Figures = new Map(Object.keys(servers).map((p) => [p, []]));
@@ -495,19 +508,7 @@ async function udpBurst() {
 // --- 5. memory ------------------------------------------------------------------------
 
 async function memory() {
-  const servers: Record<string, string[]> = {
-    "ours: ex1_tcp_server.ts -k": [
-      "deno",
-      "run",
-      "--allow-net",
-      "exercises/ex1_tcp_server.ts",
-      "-k",
-      "--port",
-      "0",
-    ],
-    "Python asyncio": [PY, "bench/peers.py", "asyncio-ex1-server", "0"],
-    "bare Deno loop": ["deno", "run", "--allow-net", "bench/bare.ts", "echo", "0", "-k"],
-  };
+  const servers = MANY_CLIENT_SERVERS;
   const figures = await rounds(Object.keys(servers), async (peer) => {
     const { child, port } = await serve(servers[peer]);
     const clients = new Deno.Command(LOADGEN, {
