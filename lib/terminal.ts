@@ -188,7 +188,7 @@ async function pump(): Promise<void> {
       let written = 0;
       while (written < bytes.length) written += await Deno.stdout.write(bytes.subarray(written));
       queued -= bytes.length;
-      if (bytes.buffer.byteLength === CHUNK && spare.length < 4) {
+      if (bytes.buffer.byteLength === CHUNK && spare.length < 6) {
         spare.push(new Uint8Array(bytes.buffer));
       }
       if (dropped > 0 && queued === 0) {
@@ -328,9 +328,18 @@ export function encodeLines(labels: string[], rests: string[]): Uint8Array {
 
 /** `text` as UTF-8 at the end of the open chunk. */
 function encodeText(text: string): Uint8Array {
-  reserve(text.length * 3); // UTF-8 takes at most 3 bytes per UTF-16 code unit
-  const free = open.subarray(openLength);
-  return free.subarray(0, encoder.encodeInto(text, free).written);
+  // Room for ASCII first (one byte per character), which is what servers print
+  // most; the rest of the chunk is tried too. Text that did not fit is encoded
+  // again in a chunk with room for the worst case, 3 bytes per UTF-16 code unit.
+  reserve(text.length);
+  let free = open.subarray(openLength);
+  let { read, written } = encoder.encodeInto(text, free);
+  if (read < text.length) {
+    reserve(text.length * 3);
+    free = open.subarray(openLength);
+    ({ read, written } = encoder.encodeInto(text, free));
+  }
+  return free.subarray(0, written);
 }
 
 /** The fast path of {@link encodeLines}, or null when the lines are not ASCII beyond the labels. */
