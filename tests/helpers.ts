@@ -426,6 +426,17 @@ export function udpSocket(hostname = "127.0.0.1") {
       const [data] = await guard(socket.receive(), "datagram", ...processes);
       return new TextDecoder().decode(data);
     },
+    /**
+     * The next datagram's bytes, or null after `ms`: for a test that counts
+     * datagrams until none comes (a bound on waiting, not a timing).
+     */
+    receiveWithin: async (ms: number): Promise<Uint8Array | null> => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<null>((resolve) => timer = setTimeout(resolve, ms, null));
+      const got = await Promise.race([socket.receive().then(([data]) => data), late]);
+      clearTimeout(timer);
+      return got;
+    },
   };
 }
 

@@ -7,26 +7,11 @@ import assert from "node:assert/strict";
  *
  * @module
  */
-import { REPLY, startServer } from "../helpers.ts";
+import { REPLY, startServer, udpSocket } from "../helpers.ts";
 import { SERVER_IP, testTwoHosts } from "../netns.ts";
 
 const SERVER = "exercises/ex2_udp_server.ts";
 const encoder = new TextEncoder();
-
-/** A UDP socket of the test's own on 127.0.0.1, with a guarded receive. */
-function udpSocket() {
-  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  const to = (port: number): Deno.NetAddr => ({ transport: "udp", hostname: "127.0.0.1", port });
-  /** The next datagram, or null after `ms` (a bound on waiting, not a timing). */
-  const receive = async (ms: number): Promise<Uint8Array | null> => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<null>((resolve) => timer = setTimeout(resolve, ms, null));
-    const got = await Promise.race([socket.receive().then(([data]) => data), late]);
-    clearTimeout(timer);
-    return got;
-  };
-  return { socket, to, receive, port: (socket.addr as Deno.NetAddr).port };
-}
 
 Deno.test("ex2_udp_server.ts answers 1024 bytes of 0xFF with the sentence and those very bytes", async () => {
   const { server, port } = await startServer(SERVER);
@@ -34,7 +19,7 @@ Deno.test("ex2_udp_server.ts answers 1024 bytes of 0xFF with the sentence and th
   const client = udpSocket();
   const request = new Uint8Array(1024).fill(0xff);
   await client.socket.send(request, client.to(port));
-  const reply = await client.receive(20_000);
+  const reply = await client.receiveWithin(20_000);
   assert.ok(reply !== null, server.transcript());
   const head = encoder.encode(REPLY);
   assert.equal(reply.length, head.length + request.length, "not re-encoded: no U+FFFD in it");
@@ -53,7 +38,7 @@ Deno.test("ex2_udp_server.ts does not answer a datagram that is itself a reply",
   await client.socket.send(encoder.encode("sonde\n"), client.to(port));
   // Datagrams from one socket to another on loopback keep their order: had the
   // first been answered, its reply would come first.
-  const first = await client.receive(20_000);
+  const first = await client.receiveWithin(20_000);
   assert.equal(new TextDecoder().decode(first ?? new Uint8Array()), `${REPLY}sonde\n`);
   client.socket.close();
   server.kill("SIGINT");
@@ -71,7 +56,7 @@ Deno.test("ex2_udp_server.ts answers one source at most about 200 times a second
   }
   await server.waitFor("protection contre les inondations", "stderr");
   let replies = 0;
-  while (await client.receive(1000) !== null) replies++;
+  while (await client.receiveWithin(1000) !== null) replies++;
   const seconds = (Date.now() - started) / 1000;
   // The allowance: 400 at once, then 200 a second (a bound computed from the time the
   // test took, so that a slow machine cannot make it fail).

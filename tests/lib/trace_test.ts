@@ -20,6 +20,7 @@ import {
   runProgram,
   startServer,
   testWith,
+  udpSocket,
   writeAll,
 } from "../helpers.ts";
 import { testTwoHosts } from "../netns.ts";
@@ -79,12 +80,6 @@ async function readUntil(conn: Deno.Conn, done: (text: string) => boolean): Prom
   return decoder.decode(new Uint8Array(bytes));
 }
 
-/** A UDP socket of the test's own, on a free port of 127.0.0.1, and that address. */
-function udpPeer(): { socket: Deno.DatagramConn; port: number } {
-  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  return { socket, port: (socket.addr as Deno.NetAddr).port };
-}
-
 /** `127.0.0.1:port` as a UDP destination. */
 const local = (port: number): Deno.NetAddr => ({ transport: "udp", hostname: "127.0.0.1", port });
 
@@ -123,7 +118,7 @@ const EXCHANGES: {
     file: "udp_client.ts",
     tools: [],
     run: async (trace) => {
-      const { socket, port } = udpPeer();
+      const { socket, port } = udpSocket();
       try {
         const outcome = await runProgram("udp_client.ts", [
           "--port",
@@ -175,7 +170,7 @@ const EXCHANGES: {
     run: async (trace) => {
       const { server, port } = await startServer("udp_server.ts", traceFlag(trace));
       await using _ = server;
-      const { socket } = udpPeer();
+      const { socket } = udpSocket();
       try {
         await socket.send(encoder.encode("Salut !\n"), local(port));
         await server.waitFor("Message reçu: Salut !\n");
@@ -275,7 +270,7 @@ const EXCHANGES: {
     run: async (trace) => {
       const { server, port } = await startServer("exercises/ex2_udp_server.ts", traceFlag(trace));
       await using _ = server;
-      const { socket } = udpPeer();
+      const { socket } = udpSocket();
       try {
         await socket.send(encoder.encode("bonjour\n"), local(port));
         const [reply] = await guarded(socket.receive(), "the reply");
@@ -301,7 +296,7 @@ const EXCHANGES: {
     file: "exercises/ex2_udp_client.ts",
     tools: [],
     run: async (trace) => {
-      const { socket, port } = udpPeer();
+      const { socket, port } = udpSocket();
       try {
         // A long time limit: the reply must never be late, however busy the machine.
         await using client = program(
@@ -565,7 +560,7 @@ Deno.test("--trace shows partial writes as such, and the write that sends the re
 Deno.test("udp_server.ts --trace shows a datagram cut at --buffer-size", async () => {
   const { server, port } = await startServer("udp_server.ts", ["--buffer-size", "4", "--trace"]);
   await using _ = server;
-  const { socket } = udpPeer();
+  const { socket } = udpSocket();
   try {
     await socket.send(encoder.encode("abcdefgh"), local(port));
     await server.waitFor("(coupé : datagramme de plus de 4 octets)");
@@ -582,8 +577,8 @@ Deno.test("udp_server.ts --trace shows a datagram cut at --buffer-size", async (
 });
 
 Deno.test("ex2_udp_client.ts --trace shows a stranger's datagram ignored and a late reply thrown away", async () => {
-  const { socket: server, port } = udpPeer();
-  const { socket: stranger } = udpPeer();
+  const { socket: server, port } = udpSocket();
+  const { socket: stranger } = udpSocket();
   try {
     await using client = program(
       "exercises/ex2_udp_client.ts",
