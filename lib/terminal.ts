@@ -337,7 +337,7 @@ function encodeText(text: string): Uint8Array {
   if (read < text.length) {
     reserve(text.length * 3);
     free = open.subarray(openLength);
-    ({ read, written } = encoder.encodeInto(text, free));
+    written = encoder.encodeInto(text, free).written;
   }
   return free.subarray(0, written);
 }
