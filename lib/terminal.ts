@@ -279,16 +279,24 @@ export function writeAllSync(writer: { writeSync(p: Uint8Array): number }, bytes
   while (written < bytes.length) written += writer.writeSync(bytes.subarray(written));
 }
 
-/** Each label's ASCII stand-in and real bytes (see {@link encodeLines}). */
-const standIns = new Map<string, { stand: string; bytes: Uint8Array }>();
+/**
+ * Each label's ASCII stand-in (see {@link encodeLines}), and the bytes where
+ * its UTF-8 differs from the stand-in's, as pairs: offset, real byte.
+ */
+const standIns = new Map<string, { stand: string; diff: number[] }>();
 
 /** The ASCII stand-in of a label: each non-ASCII character becomes as many "#" as its UTF-8 bytes. */
-function standIn(label: string): { stand: string; bytes: Uint8Array } {
+function standIn(label: string): { stand: string; diff: number[] } {
   let known = standIns.get(label);
   if (known === undefined) {
     if (standIns.size >= 256) standIns.clear(); // -k: one label per client; keep a few
     const stand = label.replace(/[^ -~]/gu, (c) => "#".repeat(encoder.encode(c).length));
-    standIns.set(label, known = { stand, bytes: encoder.encode(label) });
+    const bytes = encoder.encode(label);
+    const diff: number[] = [];
+    for (let k = 0; k < bytes.length; k++) {
+      if (bytes[k] !== stand.charCodeAt(k)) diff.push(k, bytes[k]);
+    }
+    standIns.set(label, known = { stand, diff });
   }
   return known;
 }
@@ -345,34 +353,42 @@ function encodeText(text: string): Uint8Array {
 /** The fast path of {@link encodeLines}, or null when the lines are not ASCII beyond the labels. */
 function encodeWithStandIns(labels: string[], rests: string[]): Uint8Array | null {
   const parts: string[] = [];
-  const patches: [label: Uint8Array, starts: number[]][] = [];
-  let at = 0;
   // Lines come in runs that share a label: each run is joined in one go, its
   // stand-in between the lines, as one server's stream of "Reçu :" lines is.
   for (let i = 0; i < rests.length;) {
     const label = labels[i];
     let j = i + 1;
     while (j < rests.length && labels[j] === label) j++;
+    const run = rests.slice(i, j);
     if (label === "") {
-      for (let k = i; k < j; k++) at += rests[k].length + 1;
-      parts.push(rests.slice(i, j).join("\n"), "\n");
+      parts.push(run.join("\n"), "\n");
     } else {
-      const { stand, bytes } = standIn(label);
-      const starts: number[] = [];
-      for (let k = i; k < j; k++) {
-        starts.push(at);
-        at += stand.length + 1 + rests[k].length + 1;
-      }
-      if (stand !== label) patches.push([bytes, starts]);
-      const head = stand + " ";
-      parts.push(head, rests.slice(i, j).join("\n" + head), "\n");
+      const head = standIn(label).stand + " ";
+      parts.push(head, run.join("\n" + head), "\n");
     }
     i = j;
   }
   const text = parts.join("");
   const bytes = encodeText(text);
-  if (bytes.length !== text.length || bytes.length !== at) return null; // not ASCII: offsets wrong
-  for (const [label, starts] of patches) for (const start of starts) bytes.set(label, start);
+  if (bytes.length !== text.length) return null; // not ASCII: the offsets below would be wrong
+  // The labels' real bytes over their stand-ins: only the bytes that differ.
+  let at = 0;
+  for (let i = 0; i < rests.length;) {
+    const label = labels[i];
+    let j = i + 1;
+    while (j < rests.length && labels[j] === label) j++;
+    if (label === "") {
+      for (let k = i; k < j; k++) at += rests[k].length + 1;
+    } else {
+      const { stand, diff } = standIn(label);
+      const head = stand.length + 1;
+      for (let k = i; k < j; k++) {
+        for (let d = 0; d < diff.length; d += 2) bytes[at + diff[d]] = diff[d + 1];
+        at += head + rests[k].length + 1;
+      }
+    }
+    i = j;
+  }
   return bytes;
 }
 

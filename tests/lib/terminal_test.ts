@@ -17,6 +17,11 @@ Deno.test("encodeLines() gives the same bytes as a plain encoding, fast path or 
       ),
       Array.from({ length: 12 }, (_, i) => `m${i}`),
     ],
+    // Labels with characters of 2, 3 and 4 bytes, in runs and alone.
+    [
+      Array.from({ length: 16 }, (_, i) => ["Reçu :", "Élève → 😀 :", "", "Réponse"][(i >> 1) % 4]),
+      Array.from({ length: 16 }, (_, i) => "x".repeat(i)),
+    ],
     // Text that is not ASCII: the plain path, after the fast one gave up.
     [Array(10).fill("Reçu :"), Array.from({ length: 10 }, (_, i) => `été ${i} 😀`)],
     // Few lines: the plain path at once.
