@@ -5,6 +5,7 @@
  *
  *   deno run --allow-net bench/bare.ts line-sink PORT     one client; its bytes, as they are, to stdout
  *   deno run --allow-net bench/bare.ts message-loop PORT  one client; the lessons' loop over messages(), printing nothing
+ *   deno run --allow-net bench/bare.ts line-print PORT    one client; each line through `for await` and printed, nothing else
  *   deno run --allow-net bench/bare.ts echo PORT [-k]     answers each read with the reply and the bytes read
  *   deno run --allow-net bench/bare.ts echo-text PORT     the same, decoding the bytes and encoding the reply text
  *   deno run --allow-net bench/bare.ts echo-lines PORT    the same, with the lessons' LineReader in front
@@ -20,6 +21,37 @@ import { LineReader, messages } from "../lib/lines.ts";
 const [mode, portText, keep] = Deno.args;
 const port = Number(portText);
 const reply = new TextEncoder().encode("Bonjour client, j'ai bien reçu ton message : ");
+
+const encoder = new TextEncoder();
+
+/** The lines of a stream, each as a string, by the leanest `for await` iterator there is. */
+function bareLines(conn: Deno.Conn): AsyncIterable<string> {
+  const buffer = new Uint8Array(65536 + 4096);
+  const decoder = new TextDecoder();
+  let lines: string[] = [];
+  let at = 0;
+  let kept = 0; // bytes of a line not ended yet, at the front of the buffer
+  const refill = async (): Promise<IteratorResult<string>> => {
+    while (at === lines.length) {
+      const n = await conn.read(buffer.subarray(kept));
+      if (n === null) return { value: undefined, done: true };
+      const end = kept + n;
+      const last = buffer.lastIndexOf(10, end - 1);
+      if (last < 0) {
+        kept = end;
+        continue;
+      }
+      lines = decoder.decode(buffer.subarray(0, last)).split("\n");
+      at = 0;
+      buffer.copyWithin(0, last + 1, end);
+      kept = end - last - 1;
+    }
+    return { value: lines[at++], done: false };
+  };
+  const next = (): Promise<IteratorResult<string>> =>
+    at < lines.length ? Promise.resolve({ value: lines[at++], done: false }) : refill();
+  return { [Symbol.asyncIterator]: () => ({ next }) };
+}
 
 async function writeAll(conn: Deno.Conn, data: Uint8Array) {
   for (let sent = 0; sent < data.length;) sent += await conn.write(data.subarray(sent));
@@ -42,6 +74,30 @@ if (mode === "line-sink") {
   for await (const message of messages(conn)) if (message.text.trim() !== "") count++;
   conn.close();
   if (count === 0) console.error("no message");
+} else if (mode === "line-print") {
+  // The floor of the lessons' shape: each line handed out by `for await` as
+  // text and printed with its label, and nothing else (no control characters
+  // shown, no quiet time, no pause for stdout, writes that block). The label
+  // is "Recu :", so that the encoding stays pure ASCII: cheaper than "Reçu :".
+  const listener = Deno.listen({ hostname: "127.0.0.1", port });
+  const conn = await listener.accept();
+  const out = new Uint8Array(1 << 18);
+  let parts: string[] = [];
+  let chars = 0;
+  const flush = () => {
+    const { written } = encoder.encodeInto(parts.join(""), out);
+    for (let done = 0; done < written;) done += Deno.stdout.writeSync(out.subarray(done, written));
+    parts = [];
+    chars = 0;
+  };
+  for await (const line of bareLines(conn)) {
+    const text = line.trim();
+    parts.push("Recu : ", text, "\n");
+    chars += text.length + 8;
+    if (chars > 65536) flush();
+  }
+  flush();
+  conn.close();
 } else if (mode === "echo") {
   const listener = Deno.listen({ hostname: "127.0.0.1", port });
   const serve = async (conn: Deno.Conn) => {

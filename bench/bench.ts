@@ -293,6 +293,7 @@ async function lineStream() {
       "message-loop",
       "0",
     ],
+    "bare per-line print loop": ["deno", "run", "--allow-net", "bench/bare.ts", "line-print", "0"],
   };
   const figures = await rounds(Object.keys(servers), async (peer) => {
     const { child, port } = await serve(servers[peer]);
@@ -314,6 +315,11 @@ async function lineStream() {
   goal(w, "(report) ratio to raw nc", ours / get(figures, "nc >/dev/null"), true);
   const shape = get(figures, "messages() loop, no print") / get(figures, "workshop Python");
   goal(w, "(report) the lessons' loop alone, no print ÷ the workshop-style Python", shape, true);
+  // The floor of a loop that prints each line as the lessons do (see bare.ts line-print).
+  const perLine = get(figures, "bare per-line print loop");
+  const floor = perLine / get(figures, "workshop Python");
+  goal(w, "(floor) the leanest per-line print loop ÷ the workshop-style Python", floor, true);
+  goal(w, "(report) ours ÷ the leanest per-line print loop", ours / perLine, true);
 }
 
 // --- 2. request-reply ----------------------------------------------------------
