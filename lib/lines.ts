@@ -128,14 +128,14 @@ export class LineReader {
   #buffer: Uint8Array;
   #start = 0; // buffer[#start, #end) holds a line that has not ended yet
   #end = 0;
-  #pending: Promise<ReadResult> | null = null; // the read in flight, kept across quiet times
+  #pending: Promise<ReadResult | "interrupted"> | null = null; // the read in flight, kept across quiet times
   #queue: Message[] = []; // messages read but not yet handed out by readLine()
   #afterQuiet = false; // the last message ended on the quiet time
   #failure: unknown = null; // the read that failed, thrown once the last line is out
   #done = false;
   #moreLines = false; // the buffer holds complete lines that the last batch left out
   #interrupted = false; // see interrupt()
-  #wake: ((why: "interrupted") => void) | null = null; // ends the wait under way
+  #wake: ((why: "interrupted") => void) | null = null; // settles the pending read at once
 
   /** Reads from `reader` (a `Deno.Conn`, `Deno.stdin`, ...). */
   constructor(reader: ByteReader, options: LineReaderOptions = {}) {
@@ -179,25 +179,17 @@ export class LineReader {
   }
 
   /**
-   * Waits for the pending read, for `quietMs` at the most if given, or until
-   * {@link interrupt}. One promise per wait, dropped after it: racing each read
-   * against one promise that lives as long as the reader would pile a callback
-   * on it per read, for as long as the connection lasts.
+   * Waits for the pending read for `quietMs` at the most, or until
+   * {@link interrupt}. A wait without a time limit awaits the pending read
+   * itself, which {@link interrupt} settles too (see {@link #startRead}).
    */
-  #wait(): Promise<ReadResult | "interrupted">;
-  #wait(quietMs: number): Promise<ReadResult | "quiet" | "interrupted">;
-  #wait(quietMs?: number): Promise<ReadResult | "quiet" | "interrupted"> {
-    if (this.#interrupted) return Promise.resolve("interrupted");
+  #waitQuiet(quietMs: number): Promise<ReadResult | "quiet" | "interrupted"> {
     return new Promise((resolve) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const settle = (result: ReadResult | "quiet" | "interrupted") => {
-        if (timer !== undefined) clearTimeout(timer);
-        this.#wake = null;
+      const timer = setTimeout(resolve, quietMs, "quiet");
+      this.#pending!.then((result) => {
+        clearTimeout(timer);
         resolve(result);
-      };
-      this.#wake = settle;
-      if (quietMs !== undefined) timer = setTimeout(settle, quietMs, "quiet");
-      this.#pending!.then(settle);
+      });
     });
   }
 
@@ -218,20 +210,20 @@ export class LineReader {
       throw this.#failure;
     }
     if (this.#moreLines && this.#pending === null) return this.#lines();
+    if (this.#interrupted) return null;
     // A pending read cannot be cancelled, so it is started once and kept until it
-    // returns, even when the quiet time wins the race below. Its failure is caught
-    // here, so that closing the socket never leaves an unhandled rejection.
+    // returns, even when the quiet time wins the race below.
     this.#pending ??= this.#startRead();
     let result: ReadResult | "interrupted";
     if (this.#end > this.#start && this.#quietMs > 0) {
       const armed = Date.now();
-      let first = await this.#wait(this.#quietMs);
+      let first = await this.#waitQuiet(this.#quietMs);
       // The quiet time may have run out while this program itself was paused (a
       // busy machine, the garbage collector, Ctrl+Z), with the rest of the line
       // already arrived: a timer that fired late says so. Then give what waits a
       // moment to be handed over before deciding.
       if (first === "quiet" && Date.now() - armed > this.#quietMs + PAUSE_MS) {
-        first = await this.#wait(PAUSE_MS);
+        first = await this.#waitQuiet(PAUSE_MS);
       }
       if (first === "quiet") {
         this.#afterQuiet = true;
@@ -239,7 +231,7 @@ export class LineReader {
       }
       result = first;
     } else {
-      result = await this.#wait();
+      result = await this.#pending;
     }
     if (result === "interrupted") return null;
     this.#pending = null;
@@ -276,8 +268,16 @@ export class LineReader {
     return messages;
   }
 
-  /** Starts a read into the free end of the buffer, after the partial line. */
-  #startRead(): Promise<ReadResult> {
+  /**
+   * Starts a read into the free end of the buffer, after the partial line. Its
+   * failure is kept as a value, so that closing the socket never leaves an
+   * unhandled rejection, and {@link interrupt} settles it at once (the read
+   * itself cannot be cancelled, and its bytes then no longer matter). A
+   * promise per read, dropped after it: racing each read against one promise
+   * that lives as long as the reader would pile a callback on that promise
+   * per read, for as long as the connection lasts.
+   */
+  #startRead(): Promise<ReadResult | "interrupted"> {
     if (this.#start > 0) {
       // Move the partial line to the front (Stevens' readline does the same).
       this.#buffer.copyWithin(0, this.#start, this.#end);
@@ -287,7 +287,10 @@ export class LineReader {
     if (this.#end === this.#buffer.length) this.#grow(); // a partial line fills the buffer
     // Most reads start on an empty buffer: hand it over whole, no new view needed.
     const free = this.#end === 0 ? this.#buffer : this.#buffer.subarray(this.#end);
-    return this.#reader.read(free).catch((error) => new ReadFailure(error));
+    return new Promise((resolve) => {
+      this.#wake = resolve;
+      this.#reader.read(free).then(resolve, (error) => resolve(new ReadFailure(error)));
+    });
   }
 
   /** Doubles the buffer (no read may be pending). */
@@ -311,27 +314,33 @@ export class LineReader {
       }
     }
     this.#moreLines = last + 1 < this.#end && limit < this.#end;
-    // Decode once per read, then split: every "\n" ends a line.
-    const region = b.subarray(this.#start, last + 1);
+    // Decode once per batch, then split: every "\n" ends a line. The last "\n" is
+    // left out, so that a batch of one line (a request, say) needs no split.
+    const region = b.subarray(this.#start, last);
     const text = this.#decoder.decode(region);
-    const lines = text.split("\n");
-    lines.pop(); // the empty string after the last "\n"
     const messages: Batch = [];
     const returns = text.includes("\r");
     // One look at the whole batch: most reads hold no control character at all.
     const escape = this.#visible && hasControl(region);
-    for (let line of lines) {
-      if (returns && line.endsWith("\r")) line = line.slice(0, -1);
-      if (escape) line = visible(line);
-      // A line longer than the limit (possible only with a small maxLine) comes out in pieces.
-      if (line.length * 3 > this.#maxLine && encoder.encode(line).length > this.#maxLine) {
-        this.#pushPieces(messages, line);
-      } else {
-        messages.push({ text: line, eol: "\n", end: "newline" });
-      }
+    if (text.includes("\n")) {
+      for (const line of text.split("\n")) this.#push(messages, line, returns, escape);
+    } else {
+      this.#push(messages, text, returns, escape);
     }
     this.#start = last + 1;
     return messages;
+  }
+
+  /** Pushes a line of {@link #lines} as a message: without its "\r", control characters shown. */
+  #push(messages: Batch, line: string, returns: boolean, escape: boolean): void {
+    if (returns && line.endsWith("\r")) line = line.slice(0, -1);
+    if (escape) line = visible(line);
+    // A line longer than the limit (possible only with a small maxLine) comes out in pieces.
+    if (line.length * 3 > this.#maxLine && encoder.encode(line).length > this.#maxLine) {
+      this.#pushPieces(messages, line);
+    } else {
+      messages.push({ text: line, eol: "\n", end: "newline" });
+    }
   }
 
   /** The partial line as a message of its own, if there is one. */
@@ -436,30 +445,34 @@ export class Messages implements AsyncIterable<Received>, AsyncIterator<Received
 
   /** The next message, or null once the stream has ended. */
   async read(): Promise<Received | null> {
-    if (this.#at === this.#batch.length) {
-      const pause = this.#stopping ? null : readPause();
-      if (pause !== null) await pause;
-      let batch: Message[] | null;
-      try {
-        batch = this.#stopping ? null : await this.#lines.read();
-      } catch (err) {
-        active.delete(this);
-        throw err;
-      }
-      if (this.#stopping) {
-        batch = [...(batch ?? []), ...this.#lines.rest()];
-        if (batch.length === 0) {
-          this.#stopped?.();
-          return new Promise(() => {}); // the program ends meanwhile
-        }
-      } else if (batch === null) {
-        active.delete(this);
-        return null;
-      }
-      this.#batch = batch;
-      this.#at = 0;
+    const next = await this.next();
+    return next.done ? null : next.value;
+  }
+
+  /** The next batch of messages, then the first of them. */
+  async #refill(): Promise<IteratorResult<Received>> {
+    const pause = this.#stopping ? null : readPause();
+    if (pause !== null) await pause;
+    let batch: Message[] | null;
+    try {
+      batch = this.#stopping ? null : await this.#lines.read();
+    } catch (err) {
+      active.delete(this);
+      throw err;
     }
-    return this.#take();
+    if (this.#stopping) {
+      batch = [...(batch ?? []), ...this.#lines.rest()];
+      if (batch.length === 0) {
+        this.#stopped?.();
+        return new Promise(() => {}); // the program ends meanwhile
+      }
+    } else if (batch === null) {
+      active.delete(this);
+      return { value: undefined, done: true };
+    }
+    this.#batch = batch;
+    this.#at = 0;
+    return { value: this.#take(), done: false };
   }
 
   /** See {@link stopReaders}. */
@@ -472,9 +485,7 @@ export class Messages implements AsyncIterable<Received>, AsyncIterator<Received
   /** For `for await`: the messages of one read come out without waiting again. */
   next(): Promise<IteratorResult<Received>> {
     if (this.#at < this.#batch.length) return Promise.resolve({ value: this.#take(), done: false });
-    return this.read().then((value) =>
-      value === null ? { value: undefined, done: true } : { value, done: false }
-    );
+    return this.#refill();
   }
 
   /** The next message of the batch: as the reader made it, but a piece of a cut line. */
