@@ -31,7 +31,12 @@ export async function writeAll(conn: Deno.Conn, data: string | Uint8Array): Prom
   if (data.length * 3 > TEXT_BUFFER) return await writeBytes(conn, encoder.encode(data));
   const buffer = textBuffers.pop() ?? new Uint8Array(TEXT_BUFFER);
   try {
-    return await writeBytes(conn, buffer.subarray(0, encoder.encodeInto(data, buffer).written));
+    const bytes = buffer.subarray(0, encoder.encodeInto(data, buffer).written);
+    // Most writes take every byte at once: the loop is for the others.
+    const written = await conn.write(bytes);
+    return written === bytes.length
+      ? written
+      : written + await writeBytes(conn, bytes.subarray(written));
   } finally {
     if (textBuffers.length < 64) textBuffers.push(buffer);
   }
