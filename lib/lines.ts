@@ -278,7 +278,9 @@ export class LineReader {
    * per read, for as long as the connection lasts.
    */
   #startRead(): Promise<ReadResult | "interrupted"> {
-    if (this.#start > 0) {
+    if (this.#start === this.#end) {
+      this.#start = this.#end = 0; // every byte read was handed out: the usual case
+    } else if (this.#start > 0) {
       // Move the partial line to the front (Stevens' readline does the same).
       this.#buffer.copyWithin(0, this.#start, this.#end);
       this.#end -= this.#start;
