@@ -6,6 +6,7 @@
  *   deno run --allow-net bench/bare.ts line-sink PORT     one client; its bytes, as they are, to stdout
  *   deno run --allow-net bench/bare.ts message-loop PORT  one client; the lessons' loop over messages(), printing nothing
  *   deno run --allow-net bench/bare.ts line-print PORT    one client; each line through `for await` and printed, nothing else
+ *   deno run --allow-net bench/bare.ts line-print-async PORT  the same, writing stdout as the lessons do: asynchronously
  *   deno run --allow-net bench/bare.ts echo PORT [-k]     answers each read with the reply and the bytes read
  *   deno run --allow-net bench/bare.ts echo-text PORT     the same, decoding the bytes and encoding the reply text
  *   deno run --allow-net bench/bare.ts echo-lines PORT    the same, with the lessons' LineReader in front
@@ -74,29 +75,47 @@ if (mode === "line-sink") {
   for await (const message of messages(conn)) if (message.text.trim() !== "") count++;
   conn.close();
   if (count === 0) console.error("no message");
-} else if (mode === "line-print") {
+} else if (mode === "line-print" || mode === "line-print-async") {
   // The floor of the lessons' shape: each line handed out by `for await` as
   // text and printed with its label, and nothing else (no control characters
-  // shown, no quiet time, no pause for stdout, writes that block). The label
-  // is "Recu :", so that the encoding stays pure ASCII: cheaper than "Reçu :".
+  // shown, no quiet time). The label is "Recu :", so that the encoding stays
+  // pure ASCII: cheaper than "Reçu :". line-print writes stdout with blocking
+  // writes; line-print-async as the lessons do, with asynchronous writes (a
+  // stdout that stops reading must not block the program), one under way
+  // while the next lines are gathered.
   const listener = Deno.listen({ hostname: "127.0.0.1", port });
   const conn = await listener.accept();
-  const out = new Uint8Array(1 << 18);
+  const outs = [new Uint8Array(1 << 18), new Uint8Array(1 << 18)];
+  let which = 0;
+  let writing = Promise.resolve();
   let parts: string[] = [];
   let chars = 0;
-  const flush = () => {
+  const flush = async () => {
+    const out = outs[which ^= 1]; // not the one that the write under way uses
     const { written } = encoder.encodeInto(parts.join(""), out);
-    for (let done = 0; done < written;) done += Deno.stdout.writeSync(out.subarray(done, written));
     parts = [];
     chars = 0;
+    if (mode === "line-print") {
+      for (let done = 0; done < written;) {
+        done += Deno.stdout.writeSync(out.subarray(done, written));
+      }
+      return;
+    }
+    await writing;
+    writing = (async () => {
+      for (let done = 0; done < written;) {
+        done += await Deno.stdout.write(out.subarray(done, written));
+      }
+    })();
   };
   for await (const line of bareLines(conn)) {
     const text = line.trim();
     parts.push("Recu : ", text, "\n");
     chars += text.length + 8;
-    if (chars > 65536) flush();
+    if (chars > 65536) await flush();
   }
-  flush();
+  await flush();
+  await writing;
   conn.close();
 } else if (mode === "echo") {
   const listener = Deno.listen({ hostname: "127.0.0.1", port });

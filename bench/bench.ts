@@ -294,6 +294,14 @@ async function lineStream() {
       "0",
     ],
     "bare per-line print loop": ["deno", "run", "--allow-net", "bench/bare.ts", "line-print", "0"],
+    "bare per-line print loop, async writes": [
+      "deno",
+      "run",
+      "--allow-net",
+      "bench/bare.ts",
+      "line-print-async",
+      "0",
+    ],
   };
   const figures = await rounds(Object.keys(servers), async (peer) => {
     const { child, port } = await serve(servers[peer]);
@@ -320,6 +328,8 @@ async function lineStream() {
   const floor = perLine / get(figures, "workshop Python");
   goal(w, "(floor) the leanest per-line print loop ÷ the workshop-style Python", floor, true);
   goal(w, "(report) ours ÷ the leanest per-line print loop", ours / perLine, true);
+  const perLineAsync = get(figures, "bare per-line print loop, async writes");
+  goal(w, "(report) ours ÷ the same loop with asynchronous writes", ours / perLineAsync, true);
 }
 
 // --- 2. request-reply ----------------------------------------------------------
