@@ -7,6 +7,11 @@ const expected = (labels: string[], rests: string[]) =>
 
 Deno.test("encodeLines() gives the same bytes as a plain encoding, fast path or not", () => {
   const cases: [string[], string[]][] = [
+    // -k with many clients: more labels than the stand-in cache keeps, each client in turn.
+    [
+      Array.from({ length: 5000 }, (_, i) => `[127.0.0.1:${40000 + i}] Reçu :`),
+      Array.from({ length: 5000 }, (_, i) => `client ${i}`),
+    ],
     // Many ASCII lines under one French label: the stand-in path.
     [Array(20).fill("Reçu :"), Array.from({ length: 20 }, (_, i) => `ligne ${i}`)],
     // Two clients' labels, and lines without a label.
