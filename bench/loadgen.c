@@ -5,7 +5,11 @@
  * builds it with `cc -O2` at each run.
  *
  *   loadgen round-trips PORT N [--raw]   N sequential request-reply round trips on one connection
- *   loadgen many-clients PORT C N        C clients at once (epoll), N round trips each
+ *   loadgen many-clients PORT C N [--dump FILE]
+ *                                        C clients at once (epoll), N round trips each; --dump
+ *                                        writes each round trip to FILE, one line each: client,
+ *                                        round trip, start (s since the clients began to connect),
+ *                                        latency (s)
  *   loadgen send-lines PORT BYTES        100-byte lines as fast as possible, then shutdown(SHUT_WR)
  *                                        and waits for the server to close
  *   loadgen udp-burst PORT N [RATE [LETTER]]
@@ -55,7 +59,7 @@ static void die(const char *fmt, ...) {
 
 static void usage(void) {
   fputs("usage: loadgen round-trips PORT N [--raw]\n"
-        "       loadgen many-clients PORT CLIENTS N\n"
+        "       loadgen many-clients PORT CLIENTS N [--dump FILE]\n"
         "       loadgen send-lines PORT BYTES\n"
         "       loadgen udp-burst PORT N [RATE [LETTER]]\n"
         "       loadgen idle-clients PORT K\n",
@@ -205,6 +209,8 @@ static int epfd;
 static long errors, shown_errors, remaining;
 static double *latencies;
 static long latency_count;
+static FILE *dump;   /* --dump: every round trip, for a latency distribution over time */
+static double clients_start; /* when the clients started connecting */
 
 static void watch(struct client *c, uint32_t events) {
   struct epoll_event ev = {.events = events, .data.ptr = c};
@@ -288,6 +294,9 @@ static void pump_read(struct client *c, long index, long count) {
                 c->trip, (int)c->got, c->in);
       }
     }
+    if (dump) {
+      fprintf(dump, "%ld %ld %.6f %.6f\n", index, c->trip, c->started - clients_start, latency);
+    }
     if (c->trip > 0) latencies[latency_count++] = latency; /* the first one also paid for connect */
     if (++c->trip == count) {
       finish(c);
@@ -324,7 +333,7 @@ static void raise_fd_limit(long needed) {
   }
 }
 
-static void many_clients(int port, long clients, long count) {
+static void many_clients(int port, long clients, long count, const char *dump_file) {
   raise_fd_limit(clients + 16);
   struct client *all = calloc((size_t)clients, sizeof *all);
   latencies = calloc((size_t)(clients * (count > 1 ? count - 1 : 1)), sizeof *latencies);
@@ -332,7 +341,8 @@ static void many_clients(int port, long clients, long count) {
   epfd = epoll_create1(0);
   if (epfd < 0) die("epoll_create1: %s", strerror(errno));
 
-  double start = now();
+  if (dump_file && !(dump = fopen(dump_file, "w"))) die("%s: %s", dump_file, strerror(errno));
+  clients_start = now();
   remaining = clients;
   for (long i = 0; i < clients; i++) { /* every client connects at once, as asyncio.gather does */
     struct client *c = &all[i];
@@ -395,7 +405,8 @@ static void many_clients(int port, long clients, long count) {
       }
     }
   }
-  double seconds = now() - start;
+  double seconds = now() - clients_start;
+  if (dump && fclose(dump) != 0) die("%s: %s", dump_file, strerror(errno));
   close(epfd);
   qsort(latencies, (size_t)latency_count, sizeof *latencies, by_value);
   printf("{\"clients\": %ld, \"round_trips\": %ld, \"seconds\": %.9f, \"p50\": %.9f, "
@@ -496,8 +507,10 @@ int main(int argc, char **argv) {
   int port = (int)number(argv[2], 1, 65535);
   if (!strcmp(mode, "round-trips") && (argc == 4 || (argc == 5 && !strcmp(argv[4], "--raw")))) {
     round_trips(port, number(argv[3], 1, 1000000000), argc == 5);
-  } else if (!strcmp(mode, "many-clients") && argc == 5) {
-    many_clients(port, number(argv[3], 1, 1000000), number(argv[4], 1, 1000000));
+  } else if (!strcmp(mode, "many-clients") &&
+             (argc == 5 || (argc == 7 && !strcmp(argv[5], "--dump")))) {
+    many_clients(port, number(argv[3], 1, 1000000), number(argv[4], 1, 1000000),
+                 argc == 7 ? argv[6] : NULL);
   } else if (!strcmp(mode, "send-lines") && argc == 4) {
     send_lines(port, number(argv[3], 1, 1L << 50));
   } else if (!strcmp(mode, "udp-burst") && argc >= 4 && argc <= 6) {
