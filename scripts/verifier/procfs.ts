@@ -77,14 +77,33 @@ async function readTables(transport: "tcp" | "udp"): Promise<SocketRow[] | null>
  * How many bytes the TCP socket `localPort` -> `remotePort` on this machine
  * has received and its program has not read yet (0 once the socket is gone);
  * null where /proc cannot be read.
+ *
+ * Asked again and again while a message is sent in two pieces, so it must be
+ * quick on a busy machine too: the tables are read synchronously (an
+ * asynchronous read waits for a thread of the runtime's pool to be scheduled)
+ * and only the line of that socket is parsed.
  */
-export async function unreadBytes(localPort: number, remotePort: number): Promise<number | null> {
-  const rows = await readTables("tcp");
-  if (rows === null) return null;
-  const row = rows.find((r) =>
-    r.state === TCP_ESTABLISHED && r.localPort === localPort && r.remotePort === remotePort
-  );
-  return row?.unread ?? 0;
+export function unreadBytes(localPort: number, remotePort: number): Promise<number | null> {
+  const port = (n: number) => `:${n.toString(16).toUpperCase().padStart(4, "0")}`;
+  const local = port(localPort);
+  const remote = port(remotePort);
+  for (const name of ["tcp", "tcp6"]) {
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(`/proc/net/${name}`);
+    } catch {
+      if (name === "tcp") return Promise.resolve(null);
+      continue; // no IPv6 on this machine
+    }
+    for (const line of text.split("\n")) {
+      if (!line.includes(local) || !line.includes(remote)) continue; // cheap first look
+      const fields = line.trim().split(/\s+/);
+      if (fields.length < 10 || !fields[1].endsWith(local) || !fields[2].endsWith(remote)) continue;
+      if (parseInt(fields[3], 16) !== TCP_ESTABLISHED) continue;
+      return Promise.resolve(parseInt(fields[4].split(":")[1], 16));
+    }
+  }
+  return Promise.resolve(0);
 }
 
 /** The living (not zombie) processes of process group `pgid`, or null if unknown. */
