@@ -4,7 +4,9 @@
  * servers and not about the client. Plain C, libc and POSIX only; bench.ts
  * builds it with `cc -O2` at each run.
  *
- *   loadgen round-trips PORT N [--raw]   N sequential request-reply round trips on one connection
+ *   loadgen round-trips PORT N [--raw] [--warmup W]
+ *                                        N sequential request-reply round trips on one connection,
+ *                                        timed after W more that are not (the runtime's warm-up)
  *   loadgen many-clients PORT C N [--dump FILE]
  *                                        C clients at once (epoll), N round trips each; --dump
  *                                        writes each round trip to FILE, one line each: client,
@@ -58,7 +60,7 @@ static void die(const char *fmt, ...) {
 }
 
 static void usage(void) {
-  fputs("usage: loadgen round-trips PORT N [--raw]\n"
+  fputs("usage: loadgen round-trips PORT N [--raw] [--warmup W]\n"
         "       loadgen many-clients PORT CLIENTS N [--dump FILE]\n"
         "       loadgen send-lines PORT BYTES\n"
         "       loadgen udp-burst PORT N [RATE [LETTER]]\n"
@@ -162,11 +164,12 @@ static int reply_matches(const char *reply, size_t len, const char *request, siz
 
 /* --- round-trips -------------------------------------------------------------------- */
 
-static void round_trips(int port, long count, int raw) {
+static void round_trips(int port, long count, int raw, long warmup) {
   int fd = tcp_connect(port, 0);
   char request[64], reply[4096];
   double start = now();
-  for (long i = 0; i < count; i++) {
+  for (long i = 0; i < warmup + count; i++) {
+    if (i == warmup) start = now(); /* the clock starts after the warm-up */
     int len = snprintf(request, sizeof request, "message %ld\n", i);
     send_all(fd, request, (size_t)len);
     size_t body = REPLY_LEN + (size_t)len - 1; /* the reply without its "\n" */
@@ -505,8 +508,15 @@ int main(int argc, char **argv) {
   if (argc < 3) usage();
   const char *mode = argv[1];
   int port = (int)number(argv[2], 1, 65535);
-  if (!strcmp(mode, "round-trips") && (argc == 4 || (argc == 5 && !strcmp(argv[4], "--raw")))) {
-    round_trips(port, number(argv[3], 1, 1000000000), argc == 5);
+  if (!strcmp(mode, "round-trips") && argc >= 4) {
+    int raw = 0;
+    long warmup = 0;
+    for (int a = 4; a < argc; a++) {
+      if (!strcmp(argv[a], "--raw")) raw = 1;
+      else if (!strcmp(argv[a], "--warmup") && a + 1 < argc) warmup = number(argv[++a], 0, 1000000000);
+      else usage();
+    }
+    round_trips(port, number(argv[3], 1, 1000000000), raw, warmup);
   } else if (!strcmp(mode, "many-clients") &&
              (argc == 5 || (argc == 7 && !strcmp(argv[5], "--dump")))) {
     many_clients(port, number(argv[3], 1, 1000000), number(argv[4], 1, 1000000),
