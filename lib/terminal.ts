@@ -56,12 +56,20 @@ const spare: Uint8Array[] = [];
 let queued = 0;
 let writing = false;
 /** Called when every byte is written. */
-let drainedWaiters: (() => void)[] = [];
+const drainedWaiters: (() => void)[] = [];
+/** Called when no more than {@link OUTPUT_LOW} bytes wait (servers that stopped reading). */
+const lowWaiters: (() => void)[] = [];
 /** Lines not printed because stdout did not keep up (UDP servers only; see {@link print}). */
 let dropped = 0;
 
 /** Beyond this many bytes waiting for stdout, servers stop reading their TCP clients. */
 export const OUTPUT_HIGH = 1 << 20;
+/**
+ * Servers that stopped read again once no more than this many bytes wait: a
+ * fresh read then overlaps the writes that are left, instead of waiting for
+ * the last of them (with many clients, every one of them waits).
+ */
+export const OUTPUT_LOW = 1 << 18;
 /** Beyond this many, a line is not printed but counted: only a source we cannot slow down gets there. */
 const OUTPUT_LIMIT = 16 << 20;
 
@@ -188,6 +196,7 @@ async function pump(): Promise<void> {
       let written = 0;
       while (written < bytes.length) written += await Deno.stdout.write(bytes.subarray(written));
       queued -= bytes.length;
+      if (queued <= OUTPUT_LOW && lowWaiters.length > 0) wake(lowWaiters.splice(0));
       if (bytes.buffer.byteLength === CHUNK && spare.length < 6) {
         spare.push(new Uint8Array(bytes.buffer));
       }
@@ -202,9 +211,13 @@ async function pump(): Promise<void> {
   } finally {
     writing = false;
   }
-  const waiters = drainedWaiters;
-  drainedWaiters = [];
-  for (const wake of waiters) wake();
+  wake(lowWaiters.splice(0));
+  wake(drainedWaiters.splice(0));
+}
+
+/** Calls each of `waiters`. */
+function wake(waiters: (() => void)[]): void {
+  for (const waiter of waiters) waiter();
 }
 
 /**
@@ -234,7 +247,9 @@ export function outputDrained(): Promise<void> {
 }
 
 // Servers read their clients no faster than stdout takes their lines.
-setReadPause(() => (queued > OUTPUT_HIGH ? outputDrained() : null));
+setReadPause(() =>
+  queued > OUTPUT_HIGH ? new Promise<void>((resolve) => lowWaiters.push(resolve)) : null
+);
 
 /**
  * Ends the program with `code` once stdout has taken what waits, but after
