@@ -16,6 +16,7 @@
  */
 import { EXIT } from "./exit.ts";
 import { LineReader, setReadPause, stopReaders } from "./lines.ts";
+import { clearTimeout, setTimeout } from "./timers.ts";
 
 const encoder = new TextEncoder();
 
