@@ -27,6 +27,7 @@
  * @module
  */
 import { hasControl, visible } from "./text.ts";
+import { clearTimeout, setTimeout } from "./timers.ts";
 
 /** How long a partial line may wait for the rest before it counts as a message (ms). */
 export const QUIET_MS = 100;
