@@ -6,6 +6,7 @@
  * @module
  */
 import { printError } from "./terminal.ts";
+import { clearTimeout, setTimeout } from "./timers.ts";
 import { quietly, traceNote, tracing } from "./tracing.ts";
 
 const encoder = new TextEncoder();
