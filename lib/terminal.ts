@@ -40,6 +40,8 @@ let lastFlush = 0;
 
 /** Size of the buffers that lines are encoded into and written from (bytes). */
 const CHUNK = 1 << 18;
+/** An open chunk with no room: the next line makes {@link reserve} take a real one. */
+const NO_ROOM = new Uint8Array(0);
 
 /**
  * Bytes handed to stdout and not written yet: full chunks in `sealed`, then
@@ -49,9 +51,13 @@ const CHUNK = 1 << 18;
  * write, never the program, so that Ctrl+C still works. A chunk once written
  * is kept in `spare` and filled again: a fresh buffer per write costs more
  * than the write.
+ *
+ * The open chunk starts small, and a chunk written is replaced only when
+ * lines come (see {@link reserve}): a one-shot client prints one line, and
+ * each 256 KiB buffer costs it a few tenths of a millisecond.
  */
 const sealed: Uint8Array[] = [];
-let open: Uint8Array = new Uint8Array(CHUNK);
+let open: Uint8Array = new Uint8Array(1024);
 let openLength = 0;
 const spare: Uint8Array[] = [];
 let queued = 0;
@@ -174,7 +180,7 @@ function reserve(size: number): void {
 function takeQueued(): Uint8Array {
   if (sealed.length > 0) return sealed.shift()!;
   const bytes = open.subarray(0, openLength);
-  open = spare.pop() ?? new Uint8Array(CHUNK);
+  open = spare.pop() ?? NO_ROOM;
   openLength = 0;
   return bytes;
 }
