@@ -8,8 +8,9 @@
  * @module
  */
 import { EXIT } from "./exit.ts";
+import { formatAddr, hostPort, MAX_DATAGRAM } from "./ip.ts";
 import { runCommand } from "./program.ts";
-import { connectionLost, errorCode, formatAddr } from "./net.ts";
+import { connectionLost, errorCode } from "./net.ts";
 import { exit, isStopping, printError } from "./terminal.ts";
 
 /** What a program was doing, to name it in the error line. */
@@ -21,18 +22,6 @@ export interface ErrorContext {
   refused?: string;
   /** Seconds a client waits for its connection (`--timeout`). */
   timeout?: number;
-}
-
-/**
- * The largest UDP payload: a datagram fits in one IP packet of at most 65,535
- * bytes, less 20 bytes of IPv4 header and 8 of UDP header. IPv6 allows 20
- * more; this one limit holds for both.
- */
-export const MAX_DATAGRAM = 65507;
-
-/** `host:port` as Deno's permissions and `nc` write it, with IPv6 in brackets: `[::1]:8888`. */
-export function hostPort(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** The address Deno refused: `Requires net access to "127.0.0.1:5000", ...`. */

@@ -9,14 +9,9 @@
  *
  * @module
  */
-import {
-  exitOnErrors,
-  hostPort,
-  MAX_DATAGRAM,
-  requireNetAccess,
-  requireUnstableNet,
-} from "./errors.ts";
+import { exitOnErrors, requireNetAccess, requireUnstableNet } from "./errors.ts";
 import { EXIT } from "./exit.ts";
+import { hostPort, MAX_DATAGRAM } from "./ip.ts";
 import { runCommand, scriptPath } from "./program.ts";
 import { printError, writeAllSync } from "./terminal.ts";
 import { clearTimeout, setTimeout } from "./timers.ts";
