@@ -9,10 +9,10 @@
  *
  * @module
  */
-import { exitOnErrors, requireNetAccess, requireUnstableNet } from "./errors.ts";
 import { EXIT } from "./exit.ts";
 import { hostPort, MAX_DATAGRAM } from "./ip.ts";
 import { runCommand, scriptPath } from "./program.ts";
+import { exitOnErrors, requireNetAccess, requireUnstableNet } from "./setup.ts";
 import { printError, writeAllSync } from "./terminal.ts";
 import { clearTimeout, setTimeout } from "./timers.ts";
 
