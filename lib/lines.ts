@@ -26,6 +26,7 @@
  *
  * @module
  */
+import { readPause } from "./pause.ts";
 import { hasControl, visible } from "./text.ts";
 import { clearTimeout, setTimeout } from "./timers.ts";
 
@@ -388,17 +389,6 @@ export interface Received {
    * line), "" when it did not: the peer paused, or closed, without one.
    */
   eol: "\n" | "";
-}
-
-/** Asked before each read of {@link messages}: a promise to wait for first, or null. */
-let readPause: () => Promise<void> | null = () => null;
-
-/**
- * Sets what {@link messages} waits for before it reads more: the output
- * module makes servers read no faster than stdout takes their lines.
- */
-export function setReadPause(pause: () => Promise<void> | null): void {
-  readPause = pause;
 }
 
 /** Every {@link Messages} still reading. */

@@ -15,7 +15,8 @@
  * @module
  */
 import { EXIT } from "./exit.ts";
-import { LineReader, setReadPause, stopReaders } from "./lines.ts";
+import { LineReader, stopReaders } from "./lines.ts";
+import { setReadPause } from "./pause.ts";
 import { clearTimeout, setTimeout } from "./timers.ts";
 
 const encoder = new TextEncoder();
