@@ -15,7 +15,7 @@
  * @module
  */
 import { EXIT } from "./exit.ts";
-import { LineReader, stopReaders } from "./lines.ts";
+import type { LineReader } from "./lines.ts";
 import { setReadPause } from "./pause.ts";
 import { clearTimeout, setTimeout } from "./timers.ts";
 
@@ -396,8 +396,9 @@ let stdinLines: LineReader | null = null;
 export async function input(prompt: string): Promise<string | null> {
   const person = Deno.stdin.isTerminal();
   if (person) write(prompt);
-  // stdin's lines always end: no quiet time.
-  stdinLines ??= new LineReader(Deno.stdin, { quietMs: 0 });
+  // stdin's lines always end: no quiet time. (lib/lines.ts is loaded only by the
+  // programs that read lines: a one-shot UDP client never does.)
+  stdinLines ??= new (await import("./lines.ts")).LineReader(Deno.stdin, { quietMs: 0 });
   const line = await stdinLines.readLine();
   if (stopping) return new Promise(() => {}); // Ctrl+C came first: the stop says goodbye
   if (line === null && person) write("\n"); // after Ctrl+D, start a fresh line
@@ -439,7 +440,8 @@ export function onStop(endLine: string, ...sockets: { close(): void }[]): void {
   const handler = async () => {
     if (stopping) Deno.exit(EXIT.INTERRUPTED);
     stopping = true;
-    const received = stopReaders();
+    // (A program that never read a stream loads lib/lines.ts only now, and it has no reader.)
+    const received = (await import("./lines.ts")).stopReaders();
     await Promise.race([received, new Promise((resolve) => setTimeout(resolve, STOP_WAIT_MS))]);
     for (const wait of stopWaits) await wait();
     print(endLine);
