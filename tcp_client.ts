@@ -7,8 +7,8 @@
  * Essayer :  nc -l 8888                             (dans un second terminal, lancé avant)
  */
 import { readFlags } from "./lib/flags.ts";
+import { formatAddr } from "./lib/ip.ts";
 import { messages } from "./lib/lines.ts";
-import { formatAddr } from "./lib/net.ts";
 import { print } from "./lib/terminal.ts";
 
 // 1. Les options : "abcdefg!\n" vers 127.0.0.1:8888, comme dans l'atelier.

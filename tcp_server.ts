@@ -7,8 +7,9 @@
  */
 import { readFlags } from "./lib/flags.ts";
 import { clientLost } from "./lib/errors.ts";
+import { formatAddr } from "./lib/ip.ts";
 import { messages } from "./lib/lines.ts";
-import { acceptOrWait, formatAddr } from "./lib/net.ts";
+import { acceptOrWait } from "./lib/net.ts";
 import { onStop, print } from "./lib/terminal.ts";
 
 // 1. Les options : toutes les interfaces, port 8888, comme dans l'atelier.

@@ -6,7 +6,7 @@
  * Essayer :  nc -u -l 8888                           (dans un second terminal, lancé avant)
  */
 import { readFlags } from "./lib/flags.ts";
-import { formatAddr } from "./lib/net.ts";
+import { formatAddr } from "./lib/ip.ts";
 import { print } from "./lib/terminal.ts";
 
 // 1. Les options : "Salut !\n" vers 127.0.0.1:8888, comme dans l'atelier.

@@ -6,7 +6,7 @@
  * Essayer :  nc -u 127.0.0.1 8888                    (depuis un second terminal, puis tapez)
  */
 import { readFlags } from "./lib/flags.ts";
-import { formatAddr } from "./lib/net.ts";
+import { formatAddr } from "./lib/ip.ts";
 import { textOf } from "./lib/text.ts";
 import { onStop, print } from "./lib/terminal.ts";
 

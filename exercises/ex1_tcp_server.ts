@@ -7,8 +7,9 @@
  */
 import { readFlags } from "../lib/flags.ts";
 import { clientLost } from "../lib/errors.ts";
+import { formatAddr } from "../lib/ip.ts";
 import { messages } from "../lib/lines.ts";
-import { acceptOrWait, formatAddr, writeAll } from "../lib/net.ts";
+import { acceptOrWait, writeAll } from "../lib/net.ts";
 import { onStop, print } from "../lib/terminal.ts";
 
 /** La réponse de l'atelier, suivie du message. */

@@ -7,7 +7,8 @@
  */
 import { readFlags } from "../lib/flags.ts";
 import { notSent } from "../lib/errors.ts";
-import { answer, formatAddr, worthAnswering } from "../lib/net.ts";
+import { formatAddr } from "../lib/ip.ts";
+import { answer, worthAnswering } from "../lib/net.ts";
 import { textOf } from "../lib/text.ts";
 import { onStop, print } from "../lib/terminal.ts";
 

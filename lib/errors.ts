@@ -3,14 +3,17 @@
  *
  * As with Stevens' wrappers (`Socket`, `Bind`, ...), the lessons call the socket
  * functions plainly and let this module turn a failure into one clear line and
- * a documented exit code, never a stack trace.
+ * a documented exit code, never a stack trace. lib/setup.ts loads it the
+ * first time an error escapes a program (a one-shot client that works never
+ * needs it); servers import it for the clients they lose.
  *
  * @module
  */
 import { EXIT } from "./exit.ts";
 import { runCommand } from "./program.ts";
-import { connectionLost, errorCode, formatAddr } from "./net.ts";
-import { exit, isStopping, printError } from "./terminal.ts";
+import { formatAddr, hostPort, MAX_DATAGRAM } from "./ip.ts";
+import { connectionLost, errorCode } from "./net.ts";
+import { printError } from "./terminal.ts";
 
 /** What a program was doing, to name it in the error line. */
 export interface ErrorContext {
@@ -21,18 +24,6 @@ export interface ErrorContext {
   refused?: string;
   /** Seconds a client waits for its connection (`--timeout`). */
   timeout?: number;
-}
-
-/**
- * The largest UDP payload: a datagram fits in one IP packet of at most 65,535
- * bytes, less 20 bytes of IPv4 header and 8 of UDP header. IPv6 allows 20
- * more; this one limit holds for both.
- */
-export const MAX_DATAGRAM = 65507;
-
-/** `host:port` as Deno's permissions and `nc` write it, with IPv6 in brackets: `[::1]:8888`. */
-export function hostPort(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** The address Deno refused: `Requires net access to "127.0.0.1:5000", ...`. */
@@ -131,51 +122,4 @@ export function clientLost(err: unknown, conn: Deno.Conn): false {
 export function notSent(err: unknown, to: Deno.Addr): void {
   const why = whyNotSent(err) ?? (err instanceof Error ? err.message : String(err));
   printError(`[${formatAddr(to)}] Erreur: réponse non envoyée (${why})`);
-}
-
-/**
- * Makes every error that escapes the program print its French line and exit
- * with its code. Call it once, right after reading the flags.
- */
-export function exitOnErrors(ctx: ErrorContext): void {
-  const handle = (event: Event, err: unknown) => {
-    event.preventDefault();
-    if (isStopping()) return; // Ctrl+C: the stop prints its own line and exits
-    const { line, code } = explain(err, ctx);
-    printError(line);
-    exit(code);
-  };
-  // A top-level `await` that throws arrives as an unhandled rejection.
-  globalThis.addEventListener("unhandledrejection", (e) => handle(e, e.reason));
-  globalThis.addEventListener("error", (e) => handle(e, e.error));
-}
-
-/**
- * Checks, before any socket call, that Deno lets the program do each of
- * `needs` (an address as Deno's permissions write it, and what the program
- * does there, in French). Otherwise prints one French line naming the address
- * refused and exits with code 3. `query` never prompts: on a terminal, the
- * socket call itself would show Deno's English permission prompt instead.
- */
-export function requireNetAccess(needs: { address: string; doing: string }[], udp: boolean): void {
-  for (const { address, doing } of needs) {
-    if (Deno.permissions.querySync({ name: "net", host: address }).state === "granted") continue;
-    const unstableNet = udp && typeof Deno.listenDatagram !== "function";
-    printError(
-      `Erreur: accès réseau non autorisé pour ${doing}. Lancez : ${runCommand("", unstableNet)}`,
-    );
-    Deno.exit(EXIT.SETUP);
-  }
-}
-
-/**
- * UDP sockets are still "unstable" in Deno: without `--unstable-net` (or the
- * project's deno.json), `Deno.listenDatagram` does not exist. Say so in French.
- */
-export function requireUnstableNet(): void {
-  if (typeof Deno.listenDatagram === "function") return;
-  printError(
-    `Erreur: les sockets UDP de Deno demandent --unstable-net. Lancez : ${runCommand("", true)}`,
-  );
-  Deno.exit(EXIT.SETUP);
 }

@@ -9,16 +9,12 @@
  *
  * @module
  */
-import {
-  exitOnErrors,
-  hostPort,
-  MAX_DATAGRAM,
-  requireNetAccess,
-  requireUnstableNet,
-} from "./errors.ts";
 import { EXIT } from "./exit.ts";
+import { hostPort, MAX_DATAGRAM } from "./ip.ts";
 import { runCommand, scriptPath } from "./program.ts";
+import { exitOnErrors, requireNetAccess, requireUnstableNet } from "./setup.ts";
 import { printError, writeAllSync } from "./terminal.ts";
+import { clearTimeout, setTimeout } from "./timers.ts";
 
 /**
  * lib/trace.ts, loaded only when `--trace` is on the command line: most runs
@@ -424,11 +420,11 @@ export function readFlags<K extends keyof Flags>(
   }
   requireNetAccess(needs, spec.transport === "udp");
   if (spec.transport === "udp") requireUnstableNet();
-  // Deno loads its timers (node:timers) the first time a program touches setTimeout,
-  // which takes a while (13 ms on a small machine). A one-shot client may never need
-  // them; a server loads them now, before its first client, so that a burst of
-  // datagrams does not wait for them (the system drops what no longer fits).
-  if (spec.role === "server") void globalThis.setTimeout;
+  // The first timer a program arms takes a while (a millisecond with lib/timers.ts; the
+  // 13 ms and 3 MiB of Deno's own setTimeout are avoided there). A one-shot client may
+  // never need one; a server arms one now, before its first client, so that a burst of
+  // datagrams does not wait for it (the system drops what no longer fits).
+  if (spec.role === "server") clearTimeout(setTimeout(() => {}));
   // Without --trace, the programs keep Deno's own socket functions: nothing to pay.
   if (result.trace) trace!.installTrace({ keepOpen: flags.keepOpen, bufferSize: flags.bufferSize });
   return { ...result.flags, given: result.given };

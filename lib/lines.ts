@@ -26,7 +26,9 @@
  *
  * @module
  */
+import { readPause } from "./pause.ts";
 import { hasControl, visible } from "./text.ts";
+import { clearTimeout, setTimeout } from "./timers.ts";
 
 /** How long a partial line may wait for the rest before it counts as a message (ms). */
 export const QUIET_MS = 100;
@@ -398,17 +400,6 @@ export interface Received {
    * line), "" when it did not: the peer paused, or closed, without one.
    */
   eol: "\n" | "";
-}
-
-/** Asked before each read of {@link messages}: a promise to wait for first, or null. */
-let readPause: () => Promise<void> | null = () => null;
-
-/**
- * Sets what {@link messages} waits for before it reads more: the output
- * module makes servers read no faster than stdout takes their lines.
- */
-export function setReadPause(pause: () => Promise<void> | null): void {
-  readPause = pause;
 }
 
 /** Every {@link Messages} still reading. */

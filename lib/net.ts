@@ -5,7 +5,9 @@
  *
  * @module
  */
+import { formatAddr, plainIp } from "./ip.ts";
 import { printError } from "./terminal.ts";
+import { clearTimeout, setTimeout } from "./timers.ts";
 import { quietly, traceNote, tracing } from "./tracing.ts";
 
 const encoder = new TextEncoder();
@@ -174,11 +176,6 @@ export async function forgetLateReplies(socket: Deno.DatagramConn): Promise<void
   }
 }
 
-/** The form of an IP address that compares: IPv4-mapped IPv6 addresses as plain IPv4. */
-function plainIp(hostname: string): string {
-  return hostname.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, "$1");
-}
-
 /** Replies a UDP server sends to one IP address per second, at the most. */
 export const REPLY_RATE = 200;
 /** How many replies in a row one IP address may get before the rate applies. */
@@ -304,18 +301,6 @@ export function sameAddress(a: Deno.NetAddr, b: Deno.NetAddr): boolean {
 /** The system error code of an error (`EMFILE`, `ENOTFOUND`...), if it has one. */
 export function errorCode(err: unknown): string | undefined {
   return (err as { code?: string } | null)?.code;
-}
-
-/**
- * Formats a network address as `ip:port`, with IPv6 in brackets: `[::1]:5000`.
- * An IPv4 client of a server on `::` shows as `::ffff:127.0.0.1`: it is shown
- * as the IPv4 address it is.
- */
-export function formatAddr(addr: Deno.Addr): string {
-  if (addr.transport !== "tcp" && addr.transport !== "udp") return String(addr.transport);
-  const ip = plainIp(addr.hostname);
-  const host = ip.includes(":") ? `[${ip}]` : ip;
-  return `${host}:${addr.port}`;
 }
 
 /**

@@ -15,7 +15,9 @@
  * @module
  */
 import { EXIT } from "./exit.ts";
-import { LineReader, setReadPause, stopReaders } from "./lines.ts";
+import type { LineReader } from "./lines.ts";
+import { setReadPause } from "./pause.ts";
+import { clearTimeout, setTimeout } from "./timers.ts";
 
 const encoder = new TextEncoder();
 
@@ -39,6 +41,8 @@ let lastFlush = 0;
 
 /** Size of the buffers that lines are encoded into and written from (bytes). */
 const CHUNK = 1 << 18;
+/** An open chunk with no room: the next line makes {@link reserve} take a real one. */
+const NO_ROOM = new Uint8Array(0);
 
 /**
  * Bytes handed to stdout and not written yet: full chunks in `sealed`, then
@@ -48,9 +52,13 @@ const CHUNK = 1 << 18;
  * write, never the program, so that Ctrl+C still works. A chunk once written
  * is kept in `spare` and filled again: a fresh buffer per write costs more
  * than the write.
+ *
+ * The open chunk starts small, and a chunk written is replaced only when
+ * lines come (see {@link reserve}): a one-shot client prints one line, and
+ * each 256 KiB buffer costs it a few tenths of a millisecond.
  */
 const sealed: Uint8Array[] = [];
-let open: Uint8Array = new Uint8Array(CHUNK);
+let open: Uint8Array = new Uint8Array(1024);
 let openLength = 0;
 const spare: Uint8Array[] = [];
 let queued = 0;
@@ -181,7 +189,7 @@ function reserve(size: number): void {
 function takeQueued(): Uint8Array {
   if (sealed.length > 0) return sealed.shift()!;
   const bytes = open.subarray(0, openLength);
-  open = spare.pop() ?? new Uint8Array(CHUNK);
+  open = spare.pop() ?? NO_ROOM;
   openLength = 0;
   return bytes;
 }
@@ -426,8 +434,9 @@ let stdinLines: LineReader | null = null;
 export async function input(prompt: string): Promise<string | null> {
   const person = Deno.stdin.isTerminal();
   if (person) write(prompt);
-  // stdin's lines always end: no quiet time.
-  stdinLines ??= new LineReader(Deno.stdin, { quietMs: 0 });
+  // stdin's lines always end: no quiet time. (lib/lines.ts is loaded only by the
+  // programs that read lines: a one-shot UDP client never does.)
+  stdinLines ??= new (await import("./lines.ts")).LineReader(Deno.stdin, { quietMs: 0 });
   const line = await stdinLines.readLine();
   if (stopping) return new Promise(() => {}); // Ctrl+C came first: the stop says goodbye
   if (line === null && person) write("\n"); // after Ctrl+D, start a fresh line
@@ -469,7 +478,8 @@ export function onStop(endLine: string, ...sockets: { close(): void }[]): void {
   const handler = async () => {
     if (stopping) Deno.exit(EXIT.INTERRUPTED);
     stopping = true;
-    const received = stopReaders();
+    // (A program that never read a stream loads lib/lines.ts only now, and it has no reader.)
+    const received = (await import("./lines.ts")).stopReaders();
     await Promise.race([received, new Promise((resolve) => setTimeout(resolve, STOP_WAIT_MS))]);
     for (const wait of stopWaits) await wait();
     print(endLine);

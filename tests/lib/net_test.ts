@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { answer, formatAddr, sameAddress } from "../../lib/net.ts";
+import { formatAddr } from "../../lib/ip.ts";
+import { answer, sameAddress } from "../../lib/net.ts";
 
 const REPLY = "Bonjour client, j'ai bien reçu ton message : ";
 const bytes = (text: string) => new TextEncoder().encode(text);
