@@ -40,6 +40,22 @@ function parseIp(hex: string): string {
   return groups.join(":");
 }
 
+/** One line of a /proc/net table as a row, or null for the header and blank lines. */
+function parseRow(line: string): SocketRow | null {
+  const fields = line.trim().split(/\s+/);
+  if (fields.length < 10 || fields[0] === "sl") return null;
+  const [localIp, localPort] = fields[1].split(":");
+  const [, remotePort] = fields[2].split(":");
+  return {
+    localIp: parseIp(localIp),
+    localPort: parseInt(localPort, 16),
+    remotePort: parseInt(remotePort, 16),
+    state: parseInt(fields[3], 16),
+    unread: parseInt(fields[4].split(":")[1], 16),
+    inode: Number(fields[9]),
+  };
+}
+
 /** The sockets of one /proc/net table, or null if it cannot be read. */
 async function readTable(name: string): Promise<SocketRow[] | null> {
   let text: string;
@@ -50,18 +66,8 @@ async function readTable(name: string): Promise<SocketRow[] | null> {
   }
   const rows: SocketRow[] = [];
   for (const line of text.split("\n").slice(1)) {
-    const fields = line.trim().split(/\s+/);
-    if (fields.length < 10) continue;
-    const [localIp, localPort] = fields[1].split(":");
-    const [, remotePort] = fields[2].split(":");
-    rows.push({
-      localIp: parseIp(localIp),
-      localPort: parseInt(localPort, 16),
-      remotePort: parseInt(remotePort, 16),
-      state: parseInt(fields[3], 16),
-      unread: parseInt(fields[4].split(":")[1], 16),
-      inode: Number(fields[9]),
-    });
+    const row = parseRow(line);
+    if (row !== null) rows.push(row);
   }
   return rows;
 }
@@ -84,6 +90,7 @@ async function readTables(transport: "tcp" | "udp"): Promise<SocketRow[] | null>
  * and only the line of that socket is parsed.
  */
 export function unreadBytes(localPort: number, remotePort: number): Promise<number | null> {
+  // A port as the tables write it, to pass over the other lines without parsing them.
   const port = (n: number) => `:${n.toString(16).toUpperCase().padStart(4, "0")}`;
   const local = port(localPort);
   const remote = port(remotePort);
@@ -97,10 +104,11 @@ export function unreadBytes(localPort: number, remotePort: number): Promise<numb
     }
     for (const line of text.split("\n")) {
       if (!line.includes(local) || !line.includes(remote)) continue; // cheap first look
-      const fields = line.trim().split(/\s+/);
-      if (fields.length < 10 || !fields[1].endsWith(local) || !fields[2].endsWith(remote)) continue;
-      if (parseInt(fields[3], 16) !== TCP_ESTABLISHED) continue;
-      return Promise.resolve(parseInt(fields[4].split(":")[1], 16));
+      const row = parseRow(line);
+      if (
+        row?.state === TCP_ESTABLISHED && row.localPort === localPort &&
+        row.remotePort === remotePort
+      ) return Promise.resolve(row.unread);
     }
   }
   return Promise.resolve(0);
