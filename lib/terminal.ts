@@ -8,9 +8,9 @@
  * received line spends more time writing than receiving. A line printed after
  * a quiet moment (stdout idle, nothing written for {@link FLUSH_MS} ms) goes
  * out as soon as the code running now pauses, with no timer: a one-shot client
- * then ends without waiting, and without loading Deno's timers, which cost a
- * short program a sixth of its start-up. Everything that writes elsewhere (`write`, `printError`, the stop, the exit) writes what
- * waits first, so that the order of the lines never changes and none is lost.
+ * then ends without waiting for one. Everything that writes elsewhere
+ * (`write`, `printError`, the stop, the exit) writes what waits first, so that
+ * the order of the lines never changes and none is lost.
  *
  * @module
  */
@@ -385,15 +385,20 @@ function encodeWithStandIns(labels: string[], rests: string[]): Uint8Array | nul
   const parts: string[] = [];
   // Lines come in runs that share a label: each run is joined in one go, its
   // stand-in between the lines, as one server's stream of "Reçu :" lines is.
+  // Each run's end and stand-in (null without a label) serve again below.
+  const runs: [end: number, known: { stand: string; diff: number[] } | null][] = [];
   for (let i = 0; i < rests.length;) {
     const label = labels[i];
     let j = i + 1;
     while (j < rests.length && labels[j] === label) j++;
     const run = rests.slice(i, j);
     if (label === "") {
+      runs.push([j, null]);
       parts.push(run.join("\n"), "\n");
     } else {
-      const head = standIn(label).stand + " ";
+      const known = standIn(label);
+      runs.push([j, known]);
+      const head = known.stand + " ";
       parts.push(head, run.join("\n" + head), "\n");
     }
     i = j;
@@ -403,21 +408,17 @@ function encodeWithStandIns(labels: string[], rests: string[]): Uint8Array | nul
   if (bytes.length !== text.length) return null; // not ASCII: the offsets below would be wrong
   // The labels' real bytes over their stand-ins: only the bytes that differ.
   let at = 0;
-  for (let i = 0; i < rests.length;) {
-    const label = labels[i];
-    let j = i + 1;
-    while (j < rests.length && labels[j] === label) j++;
-    if (label === "") {
-      for (let k = i; k < j; k++) at += rests[k].length + 1;
-    } else {
-      const { stand, diff } = standIn(label);
-      const head = stand.length + 1;
-      for (let k = i; k < j; k++) {
-        for (let d = 0; d < diff.length; d += 2) bytes[at + diff[d]] = diff[d + 1];
-        at += head + rests[k].length + 1;
+  let i = 0;
+  for (const [end, known] of runs) {
+    const head = known === null ? 0 : known.stand.length + 1;
+    for (; i < end; i++) {
+      if (known !== null) {
+        for (let d = 0; d < known.diff.length; d += 2) {
+          bytes[at + known.diff[d]] = known.diff[d + 1];
+        }
       }
+      at += head + rests[i].length + 1;
     }
-    i = j;
   }
   return bytes;
 }
