@@ -28,6 +28,10 @@ const ONLY = Deno.args.includes("--only")
   : [1, 2, 3, 4, 5, 6];
 const ROOT = new URL("..", import.meta.url).pathname;
 const PY = "/usr/bin/python3";
+/** The command of a bare Deno floor (bench/bare.ts) in `mode`, on a port the kernel picks. */
+function bare(mode: string, ...rest: string[]): string[] {
+  return ["deno", "run", "--allow-net", "bench/bare.ts", mode, "0", ...rest];
+}
 const BUILD = Deno.makeTempDirSync({ prefix: "socket-kit-bench-" });
 const LOADGEN = `${BUILD}/loadgen`;
 const CC = ["cc", "-O2", "-Wall", "-Wextra", "-o", LOADGEN, "bench/loadgen.c"];
@@ -286,24 +290,10 @@ async function lineStream() {
     "workshop Python": [PY, "bench/peers.py", "workshop-tcp-server", "0"],
     "careful Python": [PY, "bench/peers.py", "careful-tcp-server", "0"],
     "nc >/dev/null": ["nc", "-d", "-l", "127.0.0.1", "0"],
-    "bare Deno loop": ["deno", "run", "--allow-net", "bench/bare.ts", "line-sink", "0"],
-    "messages() loop, no print": [
-      "deno",
-      "run",
-      "--allow-net",
-      "bench/bare.ts",
-      "message-loop",
-      "0",
-    ],
-    "bare per-line print loop": ["deno", "run", "--allow-net", "bench/bare.ts", "line-print", "0"],
-    "bare per-line print loop, async writes": [
-      "deno",
-      "run",
-      "--allow-net",
-      "bench/bare.ts",
-      "line-print-async",
-      "0",
-    ],
+    "bare Deno loop": bare("line-sink"),
+    "messages() loop, no print": bare("message-loop"),
+    "bare per-line print loop": bare("line-print"),
+    "bare per-line print loop, async writes": bare("line-print-async"),
   };
   const figures = await rounds(Object.keys(servers), async (peer) => {
     const { child, port } = await serve(servers[peer]);
@@ -351,9 +341,9 @@ async function requestReply() {
     ],
     "Python asyncio": [PY, "bench/peers.py", "asyncio-ex1-server", "0"],
     "workshop Python (blocking)": [PY, "bench/peers.py", "workshop-ex1-server", "0"],
-    "bare Deno loop": ["deno", "run", "--allow-net", "bench/bare.ts", "echo", "0"],
-    "bare + UTF-8 text": ["deno", "run", "--allow-net", "bench/bare.ts", "echo-text", "0"],
-    "bare + text + LineReader": ["deno", "run", "--allow-net", "bench/bare.ts", "echo-lines", "0"],
+    "bare Deno loop": bare("echo"),
+    "bare + UTF-8 text": bare("echo-text"),
+    "bare + text + LineReader": bare("echo-lines"),
   };
   for (const pinned of [false, true]) {
     const pin = pinned ? ["taskset", "-c", "0"] : [];
@@ -402,7 +392,7 @@ const MANY_CLIENT_SERVERS: Record<string, string[]> = {
     "0",
   ],
   "Python asyncio": [PY, "bench/peers.py", "asyncio-ex1-server", "0"],
-  "bare Deno loop": ["deno", "run", "--allow-net", "bench/bare.ts", "echo", "0", "-k"],
+  "bare Deno loop": bare("echo", "-k"),
 };
 
 async function manyClients() {
@@ -457,7 +447,7 @@ const udpServers: Record<string, string[]> = {
     "0",
   ],
   "workshop Python (print)": [PY, "bench/peers.py", "workshop-udp-server", "0"],
-  "bare Deno loop": ["deno", "run", "--allow-net", "bench/bare.ts", "udp", "0"],
+  "bare Deno loop": bare("udp"),
 };
 
 /** Sends `count` datagrams (paced at `rate`/s, or as fast as possible) and counts what the server printed. */
