@@ -2,20 +2,13 @@ import assert from "node:assert/strict";
 import { clearTimeout, setTimeout } from "../../lib/timers.ts";
 import { guard } from "../helpers.ts";
 
-/** A promise and the function that settles it. */
-function signal<T = void>(): { promise: Promise<T>; settle: (value: T) => void } {
-  let settle!: (value: T) => void;
-  const promise = new Promise<T>((resolve) => settle = resolve);
-  return { promise, settle };
-}
-
 Deno.test("setTimeout calls its function once, with its arguments", async () => {
   const calls: [string, number][] = [];
-  const fired = signal();
+  const fired = Promise.withResolvers<void>();
   setTimeout(
     (word: string, n: number) => {
       calls.push([word, n]);
-      fired.settle();
+      fired.resolve();
     },
     5,
     "bonjour",
@@ -23,8 +16,8 @@ Deno.test("setTimeout calls its function once, with its arguments", async () => 
   );
   await guard(fired.promise, "timer");
   // A later timer has fired too: the first one did not fire again meanwhile.
-  const later = signal();
-  setTimeout(later.settle, 20);
+  const later = Promise.withResolvers<void>();
+  setTimeout(later.resolve, 20);
   await guard(later.promise, "later timer");
   assert.deepEqual(calls, [["bonjour", 42]]);
 });
@@ -36,18 +29,18 @@ Deno.test("clearTimeout keeps a timer from firing; clearing twice, or undefined,
   clearTimeout(timer);
   clearTimeout(undefined);
   // Timers of a longer delay fire after the cleared one would have.
-  const later = signal();
-  setTimeout(later.settle, 30);
+  const later = Promise.withResolvers<void>();
+  setTimeout(later.resolve, 30);
   await guard(later.promise, "later timer");
   assert.equal(cleared, 0);
 });
 
 Deno.test("timers fire in the order of their delays, a delay of 0 or less as 1 ms", async () => {
   const order: string[] = [];
-  const done = signal();
+  const done = Promise.withResolvers<void>();
   setTimeout(() => {
     order.push("40");
-    done.settle();
+    done.resolve();
   }, 40);
   setTimeout(() => order.push("10"), 10);
   setTimeout(() => order.push("0"), 0);
