@@ -13,7 +13,7 @@ import { EXIT } from "./exit.ts";
 import { hostPort, MAX_DATAGRAM } from "./ip.ts";
 import { runCommand, scriptPath } from "./program.ts";
 import { exitOnErrors, requireNetAccess, requireUnstableNet } from "./setup.ts";
-import { printError, writeAllSync } from "./terminal.ts";
+import { exitNow, printError, writeAllSync } from "./terminal.ts";
 import { clearTimeout, setTimeout } from "./timers.ts";
 
 /**
@@ -269,7 +269,7 @@ function checkValue(
   switch (key) {
     case "port": {
       const low = role === "server" ? 0 : 1;
-      const port = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
+      const port = wholeNumber(value, 5);
       if (!(port >= low && port <= 65535)) {
         return `port invalide « ${value} » : attendu un entier de ${low} à 65535` +
           (role === "server" ? " (0 = un port libre au choix du système)" : "");
@@ -277,7 +277,7 @@ function checkValue(
       return { value: port };
     }
     case "bufferSize": {
-      const size = /^\d{1,6}$/.test(value) ? Number(value) : NaN;
+      const size = wholeNumber(value, 6);
       if (!(size >= 1 && size <= MAX_BUFFER_SIZE)) {
         return `taille de tampon invalide « ${value} » : attendu un entier de 1 à ${MAX_BUFFER_SIZE} octets`;
       }
@@ -306,6 +306,20 @@ function checkValue(
     default:
       return { value };
   }
+}
+
+/**
+ * `value` as a number if it is 1 to `digits` decimal digits, else NaN. The
+ * same as /^\d{1,N}$/ with N = `digits`, without a regular expression: the first one a
+ * program runs costs it about half a millisecond, and most programs run none.
+ */
+function wholeNumber(value: string, digits: number): number {
+  if (value.length === 0 || value.length > digits) return NaN;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return NaN;
+  }
+  return Number(value);
 }
 
 /** What is wrong with a --host value, in French, or null if it is an IP address or a host name. */
@@ -398,7 +412,7 @@ export function readFlags<K extends keyof Flags>(
     // Nothing else was printed yet: the usage goes out at once, before the exit.
     if (result.code === EXIT.OK) writeAllSync(Deno.stdout, new TextEncoder().encode(result.text));
     else printError(result.text);
-    Deno.exit(result.code);
+    exitNow(result.code);
   }
   const flags = result.flags as Partial<Flags>;
   exitOnErrors({

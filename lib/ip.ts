@@ -22,6 +22,9 @@ export function hostPort(host: string, port: number): string {
 
 /** The form of an IP address that compares: IPv4-mapped IPv6 addresses as plain IPv4. */
 export function plainIp(hostname: string): string {
+  // Only an address with both ":" and "." can be one: the others skip the regular
+  // expression, whose first use costs a program about half a millisecond.
+  if (!hostname.includes(".") || !hostname.includes(":")) return hostname;
   return hostname.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, "$1");
 }
 

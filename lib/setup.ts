@@ -12,7 +12,7 @@
 import type { ErrorContext } from "./errors.ts";
 import { EXIT } from "./exit.ts";
 import { runCommand } from "./program.ts";
-import { exit, isStopping, printError } from "./terminal.ts";
+import { exit, exitNow, isStopping, printError } from "./terminal.ts";
 
 /**
  * Makes every error that escapes the program print its French line and exit
@@ -48,7 +48,7 @@ export function requireNetAccess(needs: { address: string; doing: string }[], ud
     printError(
       `Erreur: accès réseau non autorisé pour ${doing}. Lancez : ${runCommand("", unstableNet)}`,
     );
-    Deno.exit(EXIT.SETUP);
+    exitNow(EXIT.SETUP);
   }
 }
 
@@ -61,5 +61,5 @@ export function requireUnstableNet(): void {
   printError(
     `Erreur: les sockets UDP de Deno demandent --unstable-net. Lancez : ${runCommand("", true)}`,
   );
-  Deno.exit(EXIT.SETUP);
+  exitNow(EXIT.SETUP);
 }

@@ -275,26 +275,35 @@ export async function exit(code: number, close: { close(): void }[] = []): Promi
       // Closed already (BadResource): nothing left to do.
     }
   }
-  Deno.exit(code);
+  exitNow(code);
 }
 /** How long an exit waits for stdout at the most (ms). */
 export const EXIT_WAIT_MS = 300;
 
-// A Deno.exit() that did not wait for exit(): write what waits, unless a write is under way
-// (stdout is then blocked, and writing beside it could mix the lines up).
-globalThis.addEventListener("unload", () => {
+/**
+ * Ends the program at once with `code`, for the exits that cannot wait for
+ * stdout (a bad command line, a missing permission, a second Ctrl+C): what
+ * waits is written first, synchronously, unless a write is under way (stdout
+ * is then blocked, and writing beside it could mix the lines up). lib/ calls
+ * this rather than `Deno.exit()`, except where stdout itself failed. (An
+ * "unload" listener could do the same for every exit, but with one, Deno's
+ * event dispatch costs every program about a millisecond as it ends.)
+ */
+export function exitNow(code: number): never {
   flushOutput(false);
-  if (writing) return;
-  try {
-    while (queued > 0) {
-      const bytes = takeQueued();
-      queued -= bytes.length;
-      writeAllSync(Deno.stdout, bytes);
+  if (!writing) {
+    try {
+      while (queued > 0) {
+        const bytes = takeQueued();
+        queued -= bytes.length;
+        writeAllSync(Deno.stdout, bytes);
+      }
+    } catch {
+      // Stdout is gone: nothing more can be said.
     }
-  } catch {
-    // Stdout is gone: nothing more can be said.
   }
-});
+  Deno.exit(code);
+}
 
 /** Writes every byte of `bytes` to a synchronous writer, however many calls it takes. */
 export function writeAllSync(writer: { writeSync(p: Uint8Array): number }, bytes: Uint8Array) {
@@ -477,7 +486,7 @@ export const STOP_WAIT_MS = 200;
  */
 export function onStop(endLine: string, ...sockets: { close(): void }[]): void {
   const handler = async () => {
-    if (stopping) Deno.exit(EXIT.INTERRUPTED);
+    if (stopping) exitNow(EXIT.INTERRUPTED);
     stopping = true;
     // (A program that never read a stream loads lib/lines.ts only now, and it has no reader.)
     const received = (await import("./lines.ts")).stopReaders();

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { encodeLines } from "../../lib/terminal.ts";
+import { guard } from "../helpers.ts";
 
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 const expected = (labels: string[], rests: string[]) =>
@@ -35,4 +36,24 @@ Deno.test("encodeLines() gives the same bytes as a plain encoding, fast path or 
   for (const [labels, rests] of cases) {
     assert.equal(decode(encodeLines(labels, rests)), expected(labels, rests));
   }
+});
+
+Deno.test("exitNow() writes the lines that print() still holds, then exits with its code", async () => {
+  // The lines are printed and the program exits in the same turn: no flush has
+  // run yet, so Deno.exit() alone would drop them all.
+  const url = new URL("../../lib/terminal.ts", import.meta.url).href;
+  const code = `import { exitNow, print } from "${url}";\n` +
+    `for (let i = 0; i < 100; i++) print("Reçu :", "ligne " + i);\nexitNow(3);`;
+  const command = new Deno.Command(Deno.execPath(), {
+    args: ["eval", code],
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const { stdout, stderr, code: exitCode } = await guard(command.output(), "the script's end");
+  assert.equal(new TextDecoder().decode(stderr), "");
+  assert.equal(exitCode, 3);
+  assert.equal(
+    decode(stdout),
+    Array.from({ length: 100 }, (_, i) => `Reçu : ligne ${i}\n`).join(""),
+  );
 });
