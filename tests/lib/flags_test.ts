@@ -69,6 +69,16 @@ Deno.test("parseFlags() rejects ports that are not whole numbers", () => {
   }
 });
 
+Deno.test("parseFlags() takes 1 to 5 ASCII digits as a port, leading zeros included", () => {
+  const result = parseFlags(["--port", "00080"], server);
+  assert.ok(result.ok);
+  assert.equal(result.flags.port, 80);
+  // Six digits, and digits of other scripts (fullwidth, Arabic-Indic), are not a port.
+  for (const port of ["000080", "\uff18\uff10", "\u0668\u0660"]) {
+    assert.match(rejected(["--port", port], server), /port invalide/);
+  }
+});
+
 Deno.test("parseFlags() lets servers take port 0 but not clients", () => {
   const result = parseFlags(["--port", "0"], server);
   assert.ok(result.ok);
