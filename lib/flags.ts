@@ -309,9 +309,10 @@ function checkValue(
 }
 
 /**
- * `value` as a number if it is 1 to `digits` decimal digits, else NaN. The
- * same as /^\d{1,N}$/ with N = `digits`, without a regular expression: the first one a
- * program runs costs it about half a millisecond, and most programs run none.
+ * `value` as a number if it is 1 to `digits` decimal digits, else NaN: the
+ * same as /^\d{1,N}$/ with N = `digits`, without a regular expression. The
+ * first one a program runs costs it about half a millisecond, and most
+ * programs run none.
  */
 function wholeNumber(value: string, digits: number): number {
   if (value.length === 0 || value.length > digits) return NaN;
