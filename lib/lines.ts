@@ -137,7 +137,7 @@ export class LineReader {
   #done = false;
   #moreLines = false; // the buffer holds complete lines that the last batch left out
   #interrupted = false; // see interrupt()
-  #wake: ((why: "interrupted") => void) | null = null; // settles the pending read at once
+  #wake: ((result: ReadResult | "interrupted") => void) | null = null; // settles the pending read
 
   /** Reads from `reader` (a `Deno.Conn`, `Deno.stdin`, ...). */
   constructor(reader: ByteReader, options: LineReaderOptions = {}) {
@@ -152,8 +152,30 @@ export class LineReader {
    * The messages that one read completed, in order, or null once the stream
    * has ended. Servers print each batch in one write.
    */
-  async read(): Promise<Batch | null> {
-    if (this.#queue.length > 0) return this.#queue.splice(0);
+  read(): Promise<Batch | null> {
+    if (this.#queue.length > 0) return Promise.resolve(this.#queue.splice(0));
+    // The usual case: no partial line waits, so there is no quiet time to race
+    // against, and the batch is what the read itself completes. One callback on
+    // the read, instead of the three async functions of the general way below.
+    if (
+      !this.#done && this.#failure === null && !this.#moreLines && !this.#interrupted &&
+      (this.#end === this.#start || this.#quietMs <= 0)
+    ) {
+      this.#pending ??= this.#startRead();
+      return this.#pending.then(this.#afterRead);
+    }
+    return this.#readSteps();
+  }
+
+  /** The fast path of {@link read}: the batch of one read, or the general way if it completed none. */
+  #afterRead = (result: ReadResult | "interrupted"): Batch | null | Promise<Batch | null> => {
+    if (result === "interrupted") return null;
+    const messages = this.#took(result);
+    return messages.length > 0 ? messages : this.#readSteps();
+  };
+
+  /** {@link read} the general way: reads, or quiet times, until a batch or the end. */
+  async #readSteps(): Promise<Batch | null> {
     while (!this.#done) {
       const messages = await this.#step();
       if (messages === null) return null; // interrupted
@@ -236,6 +258,11 @@ export class LineReader {
       result = await this.#pending;
     }
     if (result === "interrupted") return null;
+    return this.#took(result);
+  }
+
+  /** The messages that a read's `result` completes (maybe none); throws its failure if nothing is left. */
+  #took(result: ReadResult): Batch {
     this.#pending = null;
     if (result instanceof ReadFailure) {
       // The connection broke (a reset, say). What had arrived of the last line
@@ -291,11 +318,17 @@ export class LineReader {
     if (this.#end === this.#buffer.length) this.#grow(); // a partial line fills the buffer
     // Most reads start on an empty buffer: hand it over whole, no new view needed.
     const free = this.#end === 0 ? this.#buffer : this.#buffer.subarray(this.#end);
-    return new Promise((resolve) => {
-      this.#wake = resolve;
-      this.#reader.read(free).then(resolve, (error) => resolve(new ReadFailure(error)));
-    });
+    const settled = new Promise(this.#keepWake);
+    this.#reader.read(free).then(this.#readDone, this.#readFailed);
+    return settled;
   }
+
+  // The callbacks of each read, made once: a read in flight is the only one (see #startRead).
+  #keepWake = (resolve: (result: ReadResult | "interrupted") => void): void => {
+    this.#wake = resolve;
+  };
+  #readDone = (result: number | null): void => this.#wake!(result);
+  #readFailed = (error: unknown): void => this.#wake!(new ReadFailure(error));
 
   /** Doubles the buffer (no read may be pending). */
   #grow(): void {
@@ -442,9 +475,8 @@ export class Messages implements AsyncIterable<Received>, AsyncIterator<Received
     return next.done ? null : next.value;
   }
 
-  /** The next batch of messages, then the first of them. */
-  async #refill(): Promise<IteratorResult<Received>> {
-    const pause = this.#stopping ? null : readPause();
+  /** The next batch of messages, then the first of them, after the read pause `pause`. */
+  async #refill(pause: Promise<void> | null): Promise<IteratorResult<Received>> {
     if (pause !== null) await pause;
     let batch: Message[] | null;
     try {
@@ -453,6 +485,17 @@ export class Messages implements AsyncIterable<Received>, AsyncIterator<Received
       active.delete(this);
       throw err;
     }
+    return this.#deliver(batch);
+  }
+
+  /** The read failed: this reader is done, and the failure goes to the loop. */
+  #failed = (err: unknown): never => {
+    active.delete(this);
+    throw err;
+  };
+
+  /** Takes `batch`, the reader's next batch (null at the end), and gives its first message. */
+  #deliver = (batch: Message[] | null): IteratorResult<Received> | Promise<never> => {
     if (this.#stopping) {
       batch = [...(batch ?? []), ...this.#lines.rest()];
       if (batch.length === 0) {
@@ -466,7 +509,7 @@ export class Messages implements AsyncIterable<Received>, AsyncIterator<Received
     this.#batch = batch;
     this.#at = 0;
     return { value: this.#take(), done: false };
-  }
+  };
 
   /** See {@link stopReaders}. */
   stop(): Promise<void> {
@@ -478,7 +521,12 @@ export class Messages implements AsyncIterable<Received>, AsyncIterator<Received
   /** For `for await`: the messages of one read come out without waiting again. */
   next(): Promise<IteratorResult<Received>> {
     if (this.#at < this.#batch.length) return Promise.resolve({ value: this.#take(), done: false });
-    return this.#refill();
+    const pause = this.#stopping ? null : readPause();
+    // The usual case, with no pause: one callback on the read, no async function.
+    if (pause === null && !this.#stopping) {
+      return this.#lines.read().then(this.#deliver, this.#failed);
+    }
+    return this.#refill(pause);
   }
 
   /** The next message of the batch: as the reader made it, but a piece of a cut line. */
