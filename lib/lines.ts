@@ -355,29 +355,35 @@ export class LineReader {
     // left out, so that a batch of one line (a request, say) needs no split.
     const region = b.subarray(this.#start, last);
     const text = this.#decoder.decode(region);
-    const messages: Batch = [];
     const returns = text.includes("\r");
     // One look at the whole batch: most reads hold no control character at all.
     const escape = this.#visible && hasControl(region);
-    if (text.includes("\n")) {
-      for (const line of text.split("\n")) this.#push(messages, line, returns, escape);
-    } else {
-      this.#push(messages, text, returns, escape);
-    }
     this.#start = last + 1;
+    if (!text.includes("\n")) {
+      // One line, as a request is: a batch of its exact size, no array to grow.
+      const line = this.#shape(text, returns, escape);
+      if (!this.#tooLong(line)) return [{ text: line, eol: "\n", end: "newline" }];
+    }
+    const messages: Batch = [];
+    for (const line of text.split("\n")) this.#push(messages, this.#shape(line, returns, escape));
     return messages;
   }
 
-  /** Pushes a line of {@link #lines} as a message: without its "\r", control characters shown. */
-  #push(messages: Batch, line: string, returns: boolean, escape: boolean): void {
+  /** A line of {@link #lines} as it is shown: without its "\r", control characters visible. */
+  #shape(line: string, returns: boolean, escape: boolean): string {
     if (returns && line.endsWith("\r")) line = line.slice(0, -1);
-    if (escape) line = visible(line);
-    // A line longer than the limit (possible only with a small maxLine) comes out in pieces.
-    if (line.length * 3 > this.#maxLine && encoder.encode(line).length > this.#maxLine) {
-      this.#pushPieces(messages, line);
-    } else {
-      messages.push({ text: line, eol: "\n", end: "newline" });
-    }
+    return escape ? visible(line) : line;
+  }
+
+  /** Whether `line` is longer than the limit (possible only with a small maxLine). */
+  #tooLong(line: string): boolean {
+    return line.length * 3 > this.#maxLine && encoder.encode(line).length > this.#maxLine;
+  }
+
+  /** Pushes a line of {@link #lines} as a message, or in pieces if it is too long. */
+  #push(messages: Batch, line: string): void {
+    if (this.#tooLong(line)) this.#pushPieces(messages, line);
+    else messages.push({ text: line, eol: "\n", end: "newline" });
   }
 
   /** The partial line as a message of its own, if there is one. */
