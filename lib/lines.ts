@@ -120,6 +120,13 @@ function utf8Cut(bytes: Uint8Array, from: number, at: number, mayBeEmpty: boolea
   return at;
 }
 
+// The fast path of LineReader.read() for Messages (see the static block of LineReader).
+let pendingRead: (lines: LineReader) => Promise<ReadResult | "interrupted"> | null;
+let afterRead: (
+  lines: LineReader,
+  result: ReadResult | "interrupted",
+) => Batch | null | Promise<Batch | null>;
+
 /** Reads messages from a byte stream, as described in the module doc. */
 export class LineReader {
   #reader: ByteReader;
@@ -153,26 +160,37 @@ export class LineReader {
    * has ended. Servers print each batch in one write.
    */
   read(): Promise<Batch | null> {
-    if (this.#queue.length > 0) return Promise.resolve(this.#queue.splice(0));
-    // The usual case: no partial line waits, so there is no quiet time to race
-    // against, and the batch is what the read itself completes. One callback on
-    // the read, instead of the three async functions of the general way below.
-    if (
-      !this.#done && this.#failure === null && !this.#moreLines && !this.#interrupted &&
-      (this.#end === this.#start || this.#quietMs <= 0)
-    ) {
-      this.#pending ??= this.#startRead();
-      return this.#pending.then(this.#afterRead);
-    }
-    return this.#readSteps();
+    return this.#pendingRead()?.then(this.#afterRead) ??
+      (this.#queue.length > 0 ? Promise.resolve(this.#queue.splice(0)) : this.#readSteps());
   }
 
-  /** The fast path of {@link read}: the batch of one read, or the general way if it completed none. */
+  /**
+   * The usual case of {@link read}: no partial line waits, so there is no
+   * quiet time to race against, and the batch is what the read itself
+   * completes. Then the read in flight (started if need be), for one callback
+   * ({@link #afterRead}) instead of the three async functions of the general
+   * way ({@link #readSteps}); else null.
+   */
+  #pendingRead(): Promise<ReadResult | "interrupted"> | null {
+    if (
+      this.#queue.length > 0 || this.#done || this.#failure !== null || this.#moreLines ||
+      this.#interrupted || (this.#end > this.#start && this.#quietMs > 0)
+    ) return null;
+    return this.#pending ??= this.#startRead();
+  }
+
+  /** The batch of the read of {@link #pendingRead}, or the general way if it completed none. */
   #afterRead = (result: ReadResult | "interrupted"): Batch | null | Promise<Batch | null> => {
     if (result === "interrupted") return null;
     const messages = this.#took(result);
     return messages.length > 0 ? messages : this.#readSteps();
   };
+
+  static {
+    // For messages(), in this module only: the fast path of read() in two parts.
+    pendingRead = (lines) => lines.#pendingRead();
+    afterRead = (lines, result) => lines.#afterRead(result);
+  }
 
   /** {@link read} the general way: reads, or quiet times, until a batch or the end. */
   async #readSteps(): Promise<Batch | null> {
@@ -528,12 +546,26 @@ export class Messages implements AsyncIterable<Received>, AsyncIterator<Received
   next(): Promise<IteratorResult<Received>> {
     if (this.#at < this.#batch.length) return Promise.resolve({ value: this.#take(), done: false });
     const pause = this.#stopping ? null : readPause();
-    // The usual case, with no pause: one callback on the read, no async function.
-    if (pause === null && !this.#stopping) {
-      return this.#lines.read().then(this.#deliver, this.#failed);
-    }
-    return this.#refill(pause);
+    if (pause !== null || this.#stopping) return this.#refill(pause);
+    // The usual case, with no pause: one callback on the read itself, no async function.
+    return pendingRead(this.#lines)?.then(this.#onRead) ??
+      this.#lines.read().then(this.#deliver, this.#failed);
   }
+
+  /** The fast path of {@link next}: the read in flight is done. */
+  #onRead = (
+    result: ReadResult | "interrupted",
+  ): Promise<IteratorResult<Received>> | IteratorResult<Received> => {
+    let batch;
+    try {
+      batch = afterRead(this.#lines, result);
+    } catch (err) {
+      return this.#failed(err);
+    }
+    return batch instanceof Promise
+      ? batch.then(this.#deliver, this.#failed)
+      : this.#deliver(batch);
+  };
 
   /** The next message of the batch: as the reader made it, but a piece of a cut line. */
   #take(): Received {
