@@ -360,7 +360,8 @@ export class LineReader {
     const b = this.#buffer;
     // The last "\n" within MAX_BATCH_BYTES, or else the first one: a long line comes out whole.
     const limit = Math.min(this.#end, this.#start + MAX_BATCH_BYTES);
-    let last = b.lastIndexOf(NEWLINE, limit - 1);
+    // (An empty buffer has no line: lastIndexOf(x, -1) would look from the end of the buffer.)
+    let last = limit > this.#start ? b.lastIndexOf(NEWLINE, limit - 1) : -1;
     if (last < this.#start) {
       last = limit < this.#end ? b.subarray(0, this.#end).indexOf(NEWLINE, limit) : -1;
       if (last < this.#start) {

@@ -314,3 +314,14 @@ Deno.test("messages() hands a failed read to the loop after the messages before 
   }, Deno.errors.ConnectionReset);
   assert.deepEqual(seen, ["avant"]);
 });
+
+Deno.test("stop() stops a messages() that waits between lines: it then waits for ever", async () => {
+  const stream = new FakeStream();
+  const received = messages(stream, { quietMs: 0 });
+  stream.push("seule\n");
+  assert.equal((await received.read())?.text, "seule");
+  const next = received.read(); // waits for a read, with nothing kept
+  await received.stop(); // settles once the loop came back for more, with nothing to hand out
+  const settled = await Promise.race([next.then(() => true), Promise.resolve(false)]);
+  assert.equal(settled, false);
+});
