@@ -120,6 +120,13 @@ function utf8Cut(bytes: Uint8Array, from: number, at: number, mayBeEmpty: boolea
   return at;
 }
 
+// The fast path of LineReader.read() for Messages (see the static block of LineReader).
+let pendingRead: (lines: LineReader) => Promise<ReadResult | "interrupted"> | null;
+let afterRead: (
+  lines: LineReader,
+  result: ReadResult | "interrupted",
+) => Batch | null | Promise<Batch | null>;
+
 /** Reads messages from a byte stream, as described in the module doc. */
 export class LineReader {
   #reader: ByteReader;
@@ -137,7 +144,7 @@ export class LineReader {
   #done = false;
   #moreLines = false; // the buffer holds complete lines that the last batch left out
   #interrupted = false; // see interrupt()
-  #wake: ((why: "interrupted") => void) | null = null; // settles the pending read at once
+  #wake: ((result: ReadResult | "interrupted") => void) | null = null; // settles the pending read
 
   /** Reads from `reader` (a `Deno.Conn`, `Deno.stdin`, ...). */
   constructor(reader: ByteReader, options: LineReaderOptions = {}) {
@@ -152,8 +159,41 @@ export class LineReader {
    * The messages that one read completed, in order, or null once the stream
    * has ended. Servers print each batch in one write.
    */
-  async read(): Promise<Batch | null> {
-    if (this.#queue.length > 0) return this.#queue.splice(0);
+  read(): Promise<Batch | null> {
+    return this.#pendingRead()?.then(this.#afterRead) ??
+      (this.#queue.length > 0 ? Promise.resolve(this.#queue.splice(0)) : this.#readSteps());
+  }
+
+  /**
+   * The usual case of {@link read}: no partial line waits, so there is no
+   * quiet time to race against, and the batch is what the read itself
+   * completes. Then the read in flight (started if need be), for one callback
+   * ({@link #afterRead}) instead of the three async functions of the general
+   * way ({@link #readSteps}); else null.
+   */
+  #pendingRead(): Promise<ReadResult | "interrupted"> | null {
+    if (
+      this.#queue.length > 0 || this.#done || this.#failure !== null || this.#moreLines ||
+      this.#interrupted || (this.#end > this.#start && this.#quietMs > 0)
+    ) return null;
+    return this.#pending ??= this.#startRead();
+  }
+
+  /** The batch of the read of {@link #pendingRead}, or the general way if it completed none. */
+  #afterRead = (result: ReadResult | "interrupted"): Batch | null | Promise<Batch | null> => {
+    if (result === "interrupted") return null;
+    const messages = this.#took(result);
+    return messages.length > 0 ? messages : this.#readSteps();
+  };
+
+  static {
+    // For messages(), in this module only: the fast path of read() in two parts.
+    pendingRead = (lines) => lines.#pendingRead();
+    afterRead = (lines, result) => lines.#afterRead(result);
+  }
+
+  /** {@link read} the general way: reads, or quiet times, until a batch or the end. */
+  async #readSteps(): Promise<Batch | null> {
     while (!this.#done) {
       const messages = await this.#step();
       if (messages === null) return null; // interrupted
@@ -236,6 +276,11 @@ export class LineReader {
       result = await this.#pending;
     }
     if (result === "interrupted") return null;
+    return this.#took(result);
+  }
+
+  /** The messages that a read's `result` completes (maybe none); throws its failure if nothing is left. */
+  #took(result: ReadResult): Batch {
     this.#pending = null;
     if (result instanceof ReadFailure) {
       // The connection broke (a reset, say). What had arrived of the last line
@@ -291,11 +336,17 @@ export class LineReader {
     if (this.#end === this.#buffer.length) this.#grow(); // a partial line fills the buffer
     // Most reads start on an empty buffer: hand it over whole, no new view needed.
     const free = this.#end === 0 ? this.#buffer : this.#buffer.subarray(this.#end);
-    return new Promise((resolve) => {
-      this.#wake = resolve;
-      this.#reader.read(free).then(resolve, (error) => resolve(new ReadFailure(error)));
-    });
+    const settled = new Promise(this.#keepWake);
+    this.#reader.read(free).then(this.#readDone, this.#readFailed);
+    return settled;
   }
+
+  // The callbacks of each read, made once: a read in flight is the only one (see #startRead).
+  #keepWake = (resolve: (result: ReadResult | "interrupted") => void): void => {
+    this.#wake = resolve;
+  };
+  #readDone = (result: number | null): void => this.#wake!(result);
+  #readFailed = (error: unknown): void => this.#wake!(new ReadFailure(error));
 
   /** Doubles the buffer (no read may be pending). */
   #grow(): void {
@@ -309,7 +360,8 @@ export class LineReader {
     const b = this.#buffer;
     // The last "\n" within MAX_BATCH_BYTES, or else the first one: a long line comes out whole.
     const limit = Math.min(this.#end, this.#start + MAX_BATCH_BYTES);
-    let last = b.lastIndexOf(NEWLINE, limit - 1);
+    // (An empty buffer has no line: lastIndexOf(x, -1) would look from the end of the buffer.)
+    let last = limit > this.#start ? b.lastIndexOf(NEWLINE, limit - 1) : -1;
     if (last < this.#start) {
       last = limit < this.#end ? b.subarray(0, this.#end).indexOf(NEWLINE, limit) : -1;
       if (last < this.#start) {
@@ -322,29 +374,35 @@ export class LineReader {
     // left out, so that a batch of one line (a request, say) needs no split.
     const region = b.subarray(this.#start, last);
     const text = this.#decoder.decode(region);
-    const messages: Batch = [];
     const returns = text.includes("\r");
     // One look at the whole batch: most reads hold no control character at all.
     const escape = this.#visible && hasControl(region);
-    if (text.includes("\n")) {
-      for (const line of text.split("\n")) this.#push(messages, line, returns, escape);
-    } else {
-      this.#push(messages, text, returns, escape);
-    }
     this.#start = last + 1;
+    if (!text.includes("\n")) {
+      // One line, as a request is: a batch of its exact size, no array to grow.
+      const line = this.#shape(text, returns, escape);
+      if (!this.#tooLong(line)) return [{ text: line, eol: "\n", end: "newline" }];
+    }
+    const messages: Batch = [];
+    for (const line of text.split("\n")) this.#push(messages, this.#shape(line, returns, escape));
     return messages;
   }
 
-  /** Pushes a line of {@link #lines} as a message: without its "\r", control characters shown. */
-  #push(messages: Batch, line: string, returns: boolean, escape: boolean): void {
+  /** A line of {@link #lines} as it is shown: without its "\r", control characters visible. */
+  #shape(line: string, returns: boolean, escape: boolean): string {
     if (returns && line.endsWith("\r")) line = line.slice(0, -1);
-    if (escape) line = visible(line);
-    // A line longer than the limit (possible only with a small maxLine) comes out in pieces.
-    if (line.length * 3 > this.#maxLine && encoder.encode(line).length > this.#maxLine) {
-      this.#pushPieces(messages, line);
-    } else {
-      messages.push({ text: line, eol: "\n", end: "newline" });
-    }
+    return escape ? visible(line) : line;
+  }
+
+  /** Whether `line` is longer than the limit (possible only with a small maxLine). */
+  #tooLong(line: string): boolean {
+    return line.length * 3 > this.#maxLine && encoder.encode(line).length > this.#maxLine;
+  }
+
+  /** Pushes a line of {@link #lines} as a message, or in pieces if it is too long. */
+  #push(messages: Batch, line: string): void {
+    if (this.#tooLong(line)) this.#pushPieces(messages, line);
+    else messages.push({ text: line, eol: "\n", end: "newline" });
   }
 
   /** The partial line as a message of its own, if there is one. */
@@ -442,9 +500,8 @@ export class Messages implements AsyncIterable<Received>, AsyncIterator<Received
     return next.done ? null : next.value;
   }
 
-  /** The next batch of messages, then the first of them. */
-  async #refill(): Promise<IteratorResult<Received>> {
-    const pause = this.#stopping ? null : readPause();
+  /** The next batch of messages, then the first of them, after the read pause `pause`. */
+  async #refill(pause: Promise<void> | null): Promise<IteratorResult<Received>> {
     if (pause !== null) await pause;
     let batch: Message[] | null;
     try {
@@ -453,6 +510,17 @@ export class Messages implements AsyncIterable<Received>, AsyncIterator<Received
       active.delete(this);
       throw err;
     }
+    return this.#deliver(batch);
+  }
+
+  /** The read failed: this reader is done, and the failure goes to the loop. */
+  #failed = (err: unknown): never => {
+    active.delete(this);
+    throw err;
+  };
+
+  /** Takes `batch`, the reader's next batch (null at the end), and gives its first message. */
+  #deliver = (batch: Message[] | null): IteratorResult<Received> | Promise<never> => {
     if (this.#stopping) {
       batch = [...(batch ?? []), ...this.#lines.rest()];
       if (batch.length === 0) {
@@ -466,7 +534,7 @@ export class Messages implements AsyncIterable<Received>, AsyncIterator<Received
     this.#batch = batch;
     this.#at = 0;
     return { value: this.#take(), done: false };
-  }
+  };
 
   /** See {@link stopReaders}. */
   stop(): Promise<void> {
@@ -478,8 +546,27 @@ export class Messages implements AsyncIterable<Received>, AsyncIterator<Received
   /** For `for await`: the messages of one read come out without waiting again. */
   next(): Promise<IteratorResult<Received>> {
     if (this.#at < this.#batch.length) return Promise.resolve({ value: this.#take(), done: false });
-    return this.#refill();
+    const pause = this.#stopping ? null : readPause();
+    if (pause !== null || this.#stopping) return this.#refill(pause);
+    // The usual case, with no pause: one callback on the read itself, no async function.
+    return pendingRead(this.#lines)?.then(this.#onRead) ??
+      this.#lines.read().then(this.#deliver, this.#failed);
   }
+
+  /** The fast path of {@link next}: the read in flight is done. */
+  #onRead = (
+    result: ReadResult | "interrupted",
+  ): Promise<IteratorResult<Received>> | IteratorResult<Received> => {
+    let batch;
+    try {
+      batch = afterRead(this.#lines, result);
+    } catch (err) {
+      return this.#failed(err);
+    }
+    return batch instanceof Promise
+      ? batch.then(this.#deliver, this.#failed)
+      : this.#deliver(batch);
+  };
 
   /** The next message of the batch: as the reader made it, but a piece of a cut line. */
   #take(): Received {

@@ -288,3 +288,40 @@ Deno.test("stopReaders() makes a waiting messages() hand out its partial line, t
   const settled = await Promise.race([after.then(() => true), Promise.resolve(false)]);
   assert.equal(settled, false);
 });
+
+Deno.test("messages() goes from whole lines to a partial line's quiet time and back", async () => {
+  const stream = new FakeStream();
+  const received = messages(stream, { quietMs: 20 });
+  stream.push("un\n");
+  assert.deepEqual(await received.read(), { text: "un", eol: "\n", end: "newline" });
+  stream.push("sans fin");
+  assert.deepEqual(await received.read(), { text: "sans fin", eol: "", end: "quiet" });
+  stream.push("\ndeux\ntrois\n"); // the newline that came late ends nothing more
+  assert.deepEqual(await received.read(), { text: "deux", eol: "\n", end: "newline" });
+  assert.deepEqual(await received.read(), { text: "trois", eol: "\n", end: "newline" });
+  stream.push(null);
+  assert.equal(await received.read(), null);
+});
+
+Deno.test("messages() hands a failed read to the loop after the messages before it", async () => {
+  const stream = new FakeStream();
+  const received = messages(stream, { quietMs: 0 });
+  stream.push("avant\n");
+  stream.push(new Deno.errors.ConnectionReset("reset"));
+  const seen: string[] = [];
+  await assert.rejects(async () => {
+    for await (const { text } of received) seen.push(text);
+  }, Deno.errors.ConnectionReset);
+  assert.deepEqual(seen, ["avant"]);
+});
+
+Deno.test("stop() stops a messages() that waits between lines: it then waits for ever", async () => {
+  const stream = new FakeStream();
+  const received = messages(stream, { quietMs: 0 });
+  stream.push("seule\n");
+  assert.equal((await received.read())?.text, "seule");
+  const next = received.read(); // waits for a read, with nothing kept
+  await received.stop(); // settles once the loop came back for more, with nothing to hand out
+  const settled = await Promise.race([next.then(() => true), Promise.resolve(false)]);
+  assert.equal(settled, false);
+});
