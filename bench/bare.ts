@@ -10,6 +10,7 @@
  *   deno run --allow-net bench/bare.ts echo PORT [-k]     answers each read with the reply and the bytes read
  *   deno run --allow-net bench/bare.ts echo-text PORT     the same, decoding the bytes and encoding the reply text
  *   deno run --allow-net bench/bare.ts echo-lines PORT    the same, with the lessons' LineReader in front
+ *   deno run --allow-net bench/bare.ts echo-print PORT    the same, printing each request as the lesson does
  *   deno run --allow-net bench/bare.ts udp PORT           each datagram's bytes to stdout
  *
  * PORT may be 0 (bench.ts passes 0: the kernel picks a free port, and bench.ts
@@ -133,6 +134,40 @@ if (mode === "line-sink") {
   };
   if (keep === "-k") { for await (const conn of listener) serve(conn); }
   else await serve(await listener.accept());
+} else if (mode === "echo-print") {
+  // The echo-lines step, printing each request with its label as the lesson does, by
+  // the leanest asynchronous print there is: the lines of the next 5 ms gathered (Deno's
+  // own timer), one write under way at most, written in one go.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port });
+  const conn = await listener.accept();
+  const text = "Bonjour client, j'ai bien reçu ton message : ";
+  let parts: string[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let writing = false;
+  const flush = async () => {
+    timer = undefined;
+    if (writing) return; // the write under way takes these lines next
+    writing = true;
+    while (parts.length > 0) {
+      const bytes = encoder.encode(parts.join(""));
+      parts = [];
+      for (let done = 0; done < bytes.length;) {
+        done += await Deno.stdout.write(bytes.subarray(done));
+      }
+    }
+    writing = false;
+  };
+  try {
+    const lines = new LineReader(conn);
+    for (let batch; (batch = await lines.read()) !== null;) {
+      for (const message of batch) parts.push("Reçu : ", message.text.trim(), "\n");
+      if (timer === undefined && !writing) timer = setTimeout(flush, 5);
+      await writeAll(conn, encoder.encode(batch.map((m) => `${text}${m.text}\n`).join("")));
+    }
+  } catch { /* the client left after "quit": nothing to say */ }
+  if (timer !== undefined) clearTimeout(timer);
+  await flush();
+  conn.close();
 } else if (mode === "echo-text" || mode === "echo-lines") {
   // Steps between the bare floor and the lesson, to see what each one costs.
   const listener = Deno.listen({ hostname: "127.0.0.1", port });

@@ -344,6 +344,7 @@ async function requestReply() {
     "bare Deno loop": bare("echo"),
     "bare + UTF-8 text": bare("echo-text"),
     "bare + text + LineReader": bare("echo-lines"),
+    "bare + text + LineReader + print": bare("echo-print"),
   };
   for (const pinned of [false, true]) {
     const pin = pinned ? ["taskset", "-c", "0"] : [];
@@ -369,6 +370,14 @@ async function requestReply() {
     const w = `2. request-reply (${pinned ? "pinned" : "unpinned"})`;
     atLeast(w, "≥ 1.3× Python asyncio", ours / get(figures, "Python asyncio"), 1.3);
     atLeast(w, "≥ 0.9× the bare Deno floor", ours / get(figures, "bare Deno loop"), 0.9);
+    const printing = get(figures, "bare + text + LineReader + print");
+    goal(
+      w,
+      "(floor) the bare loop with the lesson's text, lines and print ÷ the bare loop",
+      printing / get(figures, "bare Deno loop"),
+      true,
+    );
+    goal(w, "(report) ours ÷ that floor", ours / printing, true);
     moonshot(
       w,
       "≥ 0.8× the workshop's blocking Python",
