@@ -27,6 +27,7 @@
  *
  * @module
  */
+import { formatAddr, hostPort } from "./ip.ts";
 import { flushOutputNow, writeAllSync } from "./terminal.ts";
 import { isQuiet, startTracing, tracing } from "./tracing.ts";
 
@@ -88,7 +89,7 @@ export function installTrace(traceOptions: TraceOptions = {}): void {
       const conn = await connect(opts);
       line(
         `socket TCP + connect ${to} → connectée en ${took()} (poignée de main : SYN, SYN-ACK, ACK), ` +
-          `depuis ${addr(conn.localAddr)}`,
+          `depuis ${formatAddr(conn.localAddr)}`,
       );
       return new TracedConn(conn, SERVER, "");
     } catch (err) {
@@ -274,7 +275,7 @@ class TracedListener implements Deno.TcpListener {
       if (!this.#closed) line(`accept → échec : ${why(err)}`);
       throw err;
     }
-    const peer = addr(conn.remoteAddr);
+    const peer = formatAddr(conn.remoteAddr);
     line(`accept → nouvelle socket pour ${peer} (la socket d'écoute reste ouverte)`);
     return new TracedConn(conn, CLIENT, options.keepOpen ? `[${peer}] ` : "");
   }
@@ -471,14 +472,14 @@ class TracedDatagram implements Deno.DatagramConn {
         "receive",
         data.length,
         () =>
-          `receive → plus de ${octets(kept)} de ${addr(from)} : datagramme coupé à ` +
+          `receive → plus de ${octets(kept)} de ${formatAddr(from)} : datagramme coupé à ` +
           `--buffer-size ${kept}, la suite est perdue : ${dump(data.subarray(0, kept))}`,
       );
     } else {
       this.#flow.data(
         "receive",
         data.length,
-        () => `receive → ${octets(data.length)} de ${addr(from)} : ${dump(data)}`,
+        () => `receive → ${octets(data.length)} de ${formatAddr(from)} : ${dump(data)}`,
       );
     }
     return got;
@@ -489,10 +490,10 @@ class TracedDatagram implements Deno.DatagramConn {
     try {
       n = await this.#socket.send(p, to);
     } catch (err) {
-      this.#flow.event(`send de ${octets(p.length)} vers ${addr(to)} → échec : ${why(err)}`);
+      this.#flow.event(`send de ${octets(p.length)} vers ${formatAddr(to)} → échec : ${why(err)}`);
       throw err;
     }
-    this.#flow.data("send", n, () => `send → ${octets(n)} vers ${addr(to)} : ${dump(p)}`);
+    this.#flow.data("send", n, () => `send → ${octets(n)} vers ${formatAddr(to)} : ${dump(p)}`);
     return n;
   }
 
@@ -526,20 +527,9 @@ class TracedDatagram implements Deno.DatagramConn {
 // ---------------------------------------------------------------------------
 // Words
 
-/** `host:port`, IPv6 in brackets. */
-function hostPort(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
-/** An address as `ip:port`; an IPv4 client of a server on `::` as the IPv4 address it is. */
-function addr(a: Deno.Addr): string {
-  if (a.transport !== "tcp" && a.transport !== "udp") return a.transport;
-  return hostPort(a.hostname.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, "$1"), a.port);
-}
-
 /** What the system gave, where it differs from what was asked: port 0 becomes a real port. */
 function bound(asked: string, got: Deno.Addr): string {
-  const real = addr(got);
+  const real = formatAddr(got);
   return real === asked ? "" : `, sur ${real} (port 0 : le système en a choisi un libre)`;
 }
 
