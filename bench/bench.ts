@@ -21,6 +21,8 @@
  *
  * @module
  */
+import { stripTypeScriptTypes } from "node:module";
+
 const QUICK = Deno.args.includes("--quick");
 /** `--only 1,4`: run only these workloads (the RESULTS file is then not written). */
 const ONLY = Deno.args.includes("--only")
@@ -587,6 +589,10 @@ async function startUp() {
     stderr: "inherit",
   }).output();
   if (!bundled.success) throw new Error("deno task bundle failed");
+  // The same two clients with lib/ as JavaScript modules: each file with its types stripped,
+  // so that Deno loads it without the TypeScript emit and its inline source map.
+  const js = `${BUILD}/js`;
+  writeAsJavaScript(js, ["udp_client.ts", "tcp_client.ts"]);
   const commands: Record<string, string> = {
     "ours: udp_client.ts": `deno run --allow-net udp_client.ts --port ${udpPort}`,
     "Python: workshop UDP client": `${PY} bench/workshop_udp_client.py ${udpPort}`,
@@ -600,6 +606,10 @@ async function startUp() {
       `deno run --allow-net --unstable-net ${dist}/udp_client.js --port ${udpPort}`,
     "bundled: tcp_client.js":
       `deno run --allow-net --unstable-net ${dist}/tcp_client.js --port ${sink.port}`,
+    "lib/ as JavaScript: udp_client.js":
+      `deno run --allow-net --unstable-net ${js}/udp_client.js --port ${udpPort}`,
+    "lib/ as JavaScript: tcp_client.js":
+      `deno run --allow-net --unstable-net ${js}/tcp_client.js --port ${sink.port}`,
   };
   const figures = await rounds(Object.keys(commands), async (name) => {
     const json = await Deno.makeTempFile({ suffix: ".json" });
@@ -619,7 +629,7 @@ async function startUp() {
   udpSink.close();
   table(
     `6. Start-up: one-shot client from start to exit (hyperfine, ${count} rounds of ${runs} runs)`,
-    "Client: none; hyperfine runs each program (the TCP clients talk to `tcp_server.ts -k`, the UDP clients to a socket that `bench.ts` holds). The bare clients (`bench/bare_client.ts`) make the same socket calls with none of lib/; the bundled ones are `deno task bundle`'s files of the same two programs.",
+    'Client: none; hyperfine runs each program (the TCP clients talk to `tcp_server.ts -k`, the UDP clients to a socket that `bench.ts` holds). The bare clients (`bench/bare_client.ts`) make the same socket calls with none of lib/; the bundled ones are `deno task bundle`\'s files of the same two programs; "lib/ as JavaScript" are the same two programs and lib/ with their types stripped, one module per file as ours.',
     "ms",
     figures,
     false,
@@ -627,18 +637,20 @@ async function startUp() {
   const w = "6. start-up";
   const empty = get(figures, "floor: deno run empty.ts");
   for (
-    const [ours, py, bare, bundle] of [
+    const [ours, py, bare, bundle, asJs] of [
       [
         "ours: udp_client.ts",
         "Python: workshop UDP client",
         "floor: bare UDP client",
         "bundled: udp_client.js",
+        "lib/ as JavaScript: udp_client.js",
       ],
       [
         "ours: tcp_client.ts",
         "Python: workshop TCP client",
         "floor: bare TCP client",
         "bundled: tcp_client.js",
+        "lib/ as JavaScript: tcp_client.js",
       ],
     ]
   ) {
@@ -659,6 +671,19 @@ async function startUp() {
     );
     goal(
       w,
+      `(report) ${name} with lib/ as JavaScript modules ÷ empty`,
+      get(figures, asJs) / empty,
+      true,
+    );
+    goal(
+      w,
+      `(report) ${name}, ms above an empty script`,
+      get(figures, ours) - empty,
+      true,
+      " ms",
+    );
+    goal(
+      w,
       `(report) ${name} ÷ the workshop's Python`,
       get(figures, ours) / get(figures, py),
       true,
@@ -666,6 +691,27 @@ async function startUp() {
   }
   const floor = empty / get(figures, "floor: python3 -c pass");
   goal(w, "(report) runtime floor: empty Deno script ÷ python3 -c pass", floor, true);
+}
+
+/**
+ * Writes `lessons` and every module of lib/ into `dir` as JavaScript: their types removed by
+ * node:module's `stripTypeScriptTypes` (in "transform" mode, which also turns parameter
+ * properties into code, and adds no source map), their imports of `.ts` files pointed at the
+ * `.js` ones.
+ */
+function writeAsJavaScript(dir: string, lessons: string[]): void {
+  Deno.mkdirSync(`${dir}/lib`, { recursive: true });
+  const files = [...lessons];
+  for (const entry of Deno.readDirSync(`${ROOT}/lib`)) {
+    if (entry.isFile && entry.name.endsWith(".ts")) files.push(`lib/${entry.name}`);
+  }
+  for (const file of files) {
+    const code = stripTypeScriptTypes(Deno.readTextFileSync(`${ROOT}/${file}`), {
+      mode: "transform",
+    })
+      .replace(/(["']\.{1,2}\/[\w./]+)\.ts(["'])/g, "$1.js$2");
+    Deno.writeTextFileSync(`${dir}/${file.replace(/\.ts$/, ".js")}`, code);
+  }
 }
 
 // --- run -----------------------------------------------------------------------------------
