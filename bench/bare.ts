@@ -55,8 +55,9 @@ function bareLines(conn: Deno.Conn): AsyncIterable<string> {
   return { [Symbol.asyncIterator]: () => ({ next }) };
 }
 
-async function writeAll(conn: Deno.Conn, data: Uint8Array) {
-  for (let sent = 0; sent < data.length;) sent += await conn.write(data.subarray(sent));
+/** Writes every byte of `data` to `to` (a connection, or stdout). */
+async function writeAll(to: { write(p: Uint8Array): Promise<number> }, data: Uint8Array) {
+  for (let sent = 0; sent < data.length;) sent += await to.write(data.subarray(sent));
 }
 
 if (mode === "line-sink") {
@@ -151,9 +152,7 @@ if (mode === "line-sink") {
     while (parts.length > 0) {
       const bytes = encoder.encode(parts.join(""));
       parts = [];
-      for (let done = 0; done < bytes.length;) {
-        done += await Deno.stdout.write(bytes.subarray(done));
-      }
+      await writeAll(Deno.stdout, bytes);
     }
     writing = false;
   };
