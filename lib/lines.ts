@@ -507,8 +507,7 @@ export class Messages implements AsyncIterable<Received>, AsyncIterator<Received
     try {
       batch = this.#stopping ? null : await this.#lines.read();
     } catch (err) {
-      active.delete(this);
-      throw err;
+      return this.#failed(err);
     }
     return this.#deliver(batch);
   }
